@@ -1,0 +1,109 @@
+#include "client/internal/subscribe_stream.h"
+
+#include <string>
+#include <utility>
+
+#include "mapinotify/status.h"
+#include "mapinotify/v1/mapi.pb.h"
+
+namespace mapinotify::internal {
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  v1::MapiError details;
+  if (!status.error_details().empty() &&
+      details.ParseFromString(status.error_details()) && details.scode() < 0) {
+    absl::Status s(static_cast<absl::StatusCode>(status.error_code()),
+                   status.error_message());
+    s.SetPayload(kScodePayloadUrl, absl::Cord(std::to_string(details.scode())));
+    return s;
+  }
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+SubscribeStream::SubscribeStream(v1::Notifications::Stub* stub,
+                                 StreamHandler* handler)
+    : handler_(handler) {
+  stub->async()->Subscribe(&context_, this);
+}
+
+SubscribeStream::~SubscribeStream() { Close(); }
+
+void SubscribeStream::Start() {
+  {
+    absl::MutexLock lock(&mu_);
+    started_ = true;
+  }
+  StartRead(&response_);
+  StartCall();
+  MaybeWrite();
+}
+
+absl::Status SubscribeStream::Send(v1::SubscribeRequest request) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (closing_ || done_.HasBeenNotified()) {
+      return absl::FailedPreconditionError("the notification stream is closed");
+    }
+    pending_.push_back(std::move(request));
+  }
+  MaybeWrite();
+  return absl::OkStatus();
+}
+
+void SubscribeStream::MaybeWrite() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!started_ || writing_ || closing_ || pending_.empty()) return;
+    writing_msg_ = std::move(pending_.front());
+    pending_.pop_front();
+    writing_ = true;
+  }
+  StartWrite(&writing_msg_);
+}
+
+void SubscribeStream::OnWriteDone(bool ok) {
+  {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      // The call is ending; OnDone reports why.
+      pending_.clear();
+      closing_ = true;
+      return;
+    }
+  }
+  MaybeWrite();
+}
+
+void SubscribeStream::OnReadDone(bool ok) {
+  if (!ok) return;  // The call is ending; OnDone follows.
+  handler_->OnResponse(response_);
+  StartRead(&response_);
+}
+
+void SubscribeStream::OnDone(const grpc::Status& status) {
+  {
+    absl::MutexLock lock(&mu_);
+    closing_ = true;
+    pending_.clear();
+  }
+  handler_->OnStreamDone(FromGrpcStatus(status));
+  done_.Notify();
+}
+
+void SubscribeStream::Close() {
+  bool started;
+  {
+    absl::MutexLock lock(&mu_);
+    closing_ = true;
+    pending_.clear();
+    started = started_;
+  }
+  if (!started) return;
+  context_.TryCancel();
+  done_.WaitForNotification();
+}
+
+}  // namespace mapinotify::internal

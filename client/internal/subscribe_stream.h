@@ -1,0 +1,84 @@
+// SubscribeStream: the client end of one Notifications.Subscribe stream
+// (gRPC callback API). Internal.
+#ifndef MAPINOTIFY_CLIENT_INTERNAL_SUBSCRIBE_STREAM_H_
+#define MAPINOTIFY_CLIENT_INTERNAL_SUBSCRIBE_STREAM_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <deque>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "mapinotify/v1/notifications.grpc.pb.h"
+
+namespace mapinotify::internal {
+
+// Receives what the stream reads. Called on gRPC threads, one call at a time
+// (reads are sequential), never with a stream lock held. Implementations must
+// not block on application code.
+class StreamHandler {
+ public:
+  virtual ~StreamHandler() = default;
+  // One message from the server. `response` is valid during the call only.
+  virtual void OnResponse(v1::SubscribeResponse& response) = 0;
+  // The stream ended with `status` (after the last OnResponse).
+  virtual void OnStreamDone(const absl::Status& status) = 0;
+};
+
+// Thread-safe. Writes requests one at a time in the order Send was called;
+// reads responses continuously and hands them to the handler.
+class SubscribeStream final
+    : public grpc::ClientBidiReactor<v1::SubscribeRequest,
+                                     v1::SubscribeResponse> {
+ public:
+  // `handler` must outlive the stream (until WaitDone returns).
+  SubscribeStream(v1::Notifications::Stub* stub, StreamHandler* handler);
+  ~SubscribeStream() override;
+
+  // Starts the call. Call once.
+  void Start();
+
+  // Queues `request`. FailedPrecondition once the stream is closing or done.
+  // Requests are bounded by the caller: a session has at most one Advise
+  // waiting per calling thread plus one Unadvise per live connection.
+  absl::Status Send(v1::SubscribeRequest request) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Cancels the call (pending requests are dropped) and waits until gRPC has
+  // finished with the stream (OnDone). Idempotent.
+  void Close() ABSL_LOCKS_EXCLUDED(mu_);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnDone(const grpc::Status& status) override;
+
+ private:
+  // Starts the next write if none is in flight. Not under mu_ when starting.
+  void MaybeWrite() ABSL_LOCKS_EXCLUDED(mu_);
+
+  StreamHandler* const handler_;
+  grpc::ClientContext context_;
+
+  // Reader state: only the read callbacks touch it (one at a time).
+  v1::SubscribeResponse response_;
+
+  absl::Mutex mu_;
+  std::deque<v1::SubscribeRequest> pending_ ABSL_GUARDED_BY(mu_);
+  // The request being written: owned by the write in flight (set under mu_
+  // before StartWrite, untouched until OnWriteDone).
+  v1::SubscribeRequest writing_msg_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Notification done_;
+};
+
+// grpc::Status -> absl::Status, rehydrating the MAPI SCODE from
+// error_details (mapinotify.v1.MapiError) when present.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+}  // namespace mapinotify::internal
+
+#endif  // MAPINOTIFY_CLIENT_INTERNAL_SUBSCRIBE_STREAM_H_

@@ -1,0 +1,32 @@
+#include "client/notification_thread.h"
+
+#include "absl/synchronization/notification.h"
+#include "mapinotify/message_loop.h"
+
+namespace mapinotify {
+namespace internal {
+
+NotificationThread::NotificationThread() {
+  absl::Notification started;
+  std::shared_ptr<LoopCore> core;  // Written before `started` is notified.
+  thread_ = std::thread([&started, &core] {
+    MessageLoop loop;
+    core = loop.core();
+    started.Notify();  // `started` and `core` are not touched after this.
+    loop.Run();
+  });
+  started.WaitForNotification();
+  core_ = std::move(core);
+}
+
+NotificationThread::~NotificationThread() {
+  core_->Quit();
+  if (std::this_thread::get_id() == thread_.get_id()) {
+    thread_.detach();
+  } else {
+    thread_.join();
+  }
+}
+
+}  // namespace internal
+}  // namespace mapinotify

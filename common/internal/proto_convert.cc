@@ -1,0 +1,345 @@
+#include "common/internal/proto_convert.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/internal/status_macros.h"
+#include "mapinotify/status.h"
+
+namespace mapinotify::internal {
+namespace {
+
+absl::Status BadValue(ULONG tag, absl::string_view why) {
+  return MapiError(MAPI_E_INVALID_PARAMETER,
+                   absl::StrCat("property 0x", absl::Hex(tag, absl::kZeroPad8),
+                                ": ", why));
+}
+
+absl::StatusOr<Guid> GuidFrom(const std::string& bytes, ULONG tag) {
+  if (bytes.size() != 16) return BadValue(tag, "PT_CLSID must be 16 bytes");
+  Guid g;
+  std::copy(bytes.begin(), bytes.end(), g.bytes.begin());
+  return g;
+}
+
+std::string GuidBytes(const Guid& g) {
+  return std::string(reinterpret_cast<const char*>(g.bytes.data()),
+                     g.bytes.size());
+}
+
+template <typename T, typename Repeated>
+std::vector<T> ToVector(const Repeated& r) {
+  return std::vector<T>(r.begin(), r.end());
+}
+
+}  // namespace
+
+absl::StatusOr<PropValue> FromProto(const v1::PropValue& p) {
+  PropValue out;
+  out.tag = p.tag();
+  using C = v1::PropValue::ValueCase;
+  const ULONG type = PROP_TYPE(p.tag());
+  C expected;
+  switch (type) {
+    case PT_NULL:
+    case PT_UNSPECIFIED: expected = C::VALUE_NOT_SET; break;
+    case PT_LONG: expected = C::kL; break;
+    case PT_I8: expected = C::kI8; break;
+    case PT_BOOLEAN: expected = C::kB; break;
+    case PT_DOUBLE: expected = C::kDbl; break;
+    case PT_SYSTIME: expected = C::kSystime; break;
+    case PT_UNICODE: expected = C::kUnicode; break;
+    case PT_BINARY: expected = C::kBin; break;
+    case PT_CLSID: expected = C::kClsid; break;
+    case PT_ERROR: expected = C::kErr; break;
+    case PT_MV_LONG: expected = C::kMvLong; break;
+    case PT_MV_I8: expected = C::kMvI8; break;
+    case PT_MV_DOUBLE: expected = C::kMvDbl; break;
+    case PT_MV_SYSTIME: expected = C::kMvSystime; break;
+    case PT_MV_UNICODE: expected = C::kMvUnicode; break;
+    case PT_MV_BINARY: expected = C::kMvBin; break;
+    case PT_MV_CLSID: expected = C::kMvClsid; break;
+    default:
+      return BadValue(p.tag(), "unknown property type");
+  }
+  if (p.value_case() != expected) {
+    return BadValue(p.tag(), "value does not match the tag's property type");
+  }
+  switch (expected) {
+    case C::VALUE_NOT_SET: break;
+    case C::kL: out.value = p.l(); break;
+    case C::kI8: out.value = p.i8(); break;
+    case C::kB: out.value = p.b(); break;
+    case C::kDbl: out.value = p.dbl(); break;
+    case C::kSystime: out.value = FileTime{p.systime()}; break;
+    case C::kUnicode: out.value = p.unicode(); break;
+    case C::kBin: out.value = Binary{p.bin()}; break;
+    case C::kClsid: {
+      MAPINOTIFY_ASSIGN_OR_RETURN(Guid g, GuidFrom(p.clsid(), p.tag()));
+      out.value = g;
+      break;
+    }
+    case C::kErr: out.value = ErrorValue{p.err()}; break;
+    case C::kMvLong: out.value = ToVector<int32_t>(p.mv_long().values()); break;
+    case C::kMvI8: out.value = ToVector<int64_t>(p.mv_i8().values()); break;
+    case C::kMvDbl: out.value = ToVector<double>(p.mv_dbl().values()); break;
+    case C::kMvSystime: {
+      std::vector<FileTime> v;
+      v.reserve(p.mv_systime().values_size());
+      for (uint64_t t : p.mv_systime().values()) v.push_back(FileTime{t});
+      out.value = std::move(v);
+      break;
+    }
+    case C::kMvUnicode:
+      out.value = ToVector<std::string>(p.mv_unicode().values());
+      break;
+    case C::kMvBin: {
+      std::vector<Binary> v;
+      v.reserve(p.mv_bin().values_size());
+      for (const std::string& b : p.mv_bin().values()) v.push_back(Binary{b});
+      out.value = std::move(v);
+      break;
+    }
+    case C::kMvClsid: {
+      std::vector<Guid> v;
+      v.reserve(p.mv_clsid().values_size());
+      for (const std::string& b : p.mv_clsid().values()) {
+        MAPINOTIFY_ASSIGN_OR_RETURN(Guid g, GuidFrom(b, p.tag()));
+        v.push_back(g);
+      }
+      out.value = std::move(v);
+      break;
+    }
+  }
+  return out;
+}
+
+absl::Status ToProto(const PropValue& value, v1::PropValue* p) {
+  if (!PropTypeMatches(value)) {
+    return BadValue(value.tag, "value does not match the tag's property type");
+  }
+  p->Clear();
+  p->set_tag(value.tag);
+  const PropVariant& v = value.value;
+  if (auto* x = std::get_if<int32_t>(&v)) {
+    p->set_l(*x);
+  } else if (auto* x = std::get_if<int64_t>(&v)) {
+    p->set_i8(*x);
+  } else if (auto* x = std::get_if<bool>(&v)) {
+    p->set_b(*x);
+  } else if (auto* x = std::get_if<double>(&v)) {
+    p->set_dbl(*x);
+  } else if (auto* x = std::get_if<FileTime>(&v)) {
+    p->set_systime(x->ticks);
+  } else if (auto* x = std::get_if<std::string>(&v)) {
+    p->set_unicode(*x);
+  } else if (auto* x = std::get_if<Binary>(&v)) {
+    p->set_bin(x->bytes);
+  } else if (auto* x = std::get_if<Guid>(&v)) {
+    p->set_clsid(GuidBytes(*x));
+  } else if (auto* x = std::get_if<ErrorValue>(&v)) {
+    p->set_err(x->scode);
+  } else if (auto* x = std::get_if<std::vector<int32_t>>(&v)) {
+    p->mutable_mv_long()->mutable_values()->Add(x->begin(), x->end());
+  } else if (auto* x = std::get_if<std::vector<int64_t>>(&v)) {
+    p->mutable_mv_i8()->mutable_values()->Add(x->begin(), x->end());
+  } else if (auto* x = std::get_if<std::vector<double>>(&v)) {
+    p->mutable_mv_dbl()->mutable_values()->Add(x->begin(), x->end());
+  } else if (auto* x = std::get_if<std::vector<FileTime>>(&v)) {
+    for (FileTime t : *x) p->mutable_mv_systime()->add_values(t.ticks);
+  } else if (auto* x = std::get_if<std::vector<std::string>>(&v)) {
+    for (const auto& s : *x) p->mutable_mv_unicode()->add_values(s);
+  } else if (auto* x = std::get_if<std::vector<Binary>>(&v)) {
+    for (const auto& b : *x) p->mutable_mv_bin()->add_values(b.bytes);
+  } else if (auto* x = std::get_if<std::vector<Guid>>(&v)) {
+    for (const auto& g : *x) p->mutable_mv_clsid()->add_values(GuidBytes(g));
+  }
+  return absl::OkStatus();
+}
+
+v1::Notification::InfoCase InfoCaseFor(uint32_t event_type) {
+  using I = v1::Notification::InfoCase;
+  switch (event_type) {
+    case fnevCriticalError: return I::kError;
+    case fnevNewMail: return I::kNewMail;
+    case fnevObjectCreated:
+    case fnevObjectDeleted:
+    case fnevObjectModified:
+    case fnevObjectMoved:
+    case fnevObjectCopied:
+    case fnevSearchComplete: return I::kObject;
+    case fnevTableModified: return I::kTable;
+    case fnevExtended: return I::kExtended;
+    case fnevStatusObjectModified: return I::kStatusObject;
+    default: return I::INFO_NOT_SET;
+  }
+}
+
+namespace {
+
+absl::Status CheckShape(const v1::Notification& p) {
+  const uint32_t type = static_cast<uint32_t>(p.event_type());
+  v1::Notification::InfoCase want = InfoCaseFor(type);
+  if (want == v1::Notification::INFO_NOT_SET) {
+    return MapiError(MAPI_E_INVALID_PARAMETER,
+                     absl::StrCat("notification: event type 0x",
+                                  absl::Hex(type),
+                                  " is not exactly one known fnev bit"));
+  }
+  if (p.info_case() != want) {
+    return MapiError(MAPI_E_INVALID_PARAMETER,
+                     absl::StrCat("notification: event type 0x",
+                                  absl::Hex(type),
+                                  " needs its structure (field ", want,
+                                  "), got field ", p.info_case()));
+  }
+  if (want == v1::Notification::kTable) {
+    const uint32_t ev = static_cast<uint32_t>(p.table().table_event());
+    if (ev < TABLE_CHANGED || ev > TABLE_RELOAD) {
+      return MapiError(MAPI_E_INVALID_PARAMETER,
+                       absl::StrCat("notification: unknown table event ", ev));
+    }
+  }
+  return absl::OkStatus();
+}
+
+template <typename Repeated>
+absl::StatusOr<std::vector<PropValue>> PropsFrom(const Repeated& r) {
+  std::vector<PropValue> out;
+  out.reserve(r.size());
+  for (const v1::PropValue& p : r) {
+    MAPINOTIFY_ASSIGN_OR_RETURN(PropValue v, FromProto(p));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+template <typename Repeated>
+absl::Status PropsTo(const std::vector<PropValue>& values, Repeated* r) {
+  for (const PropValue& v : values) {
+    MAPINOTIFY_RETURN_IF_ERROR(ToProto(v, r->Add()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateNotification(const v1::Notification& p) {
+  // Converting validates every value; the cost is only paid by publishers.
+  return FromProto(p).status();
+}
+
+absl::StatusOr<Notification> FromProto(const v1::Notification& p) {
+  MAPINOTIFY_RETURN_IF_ERROR(CheckShape(p));
+  Notification n;
+  n.event_type = static_cast<uint32_t>(p.event_type());
+  switch (p.info_case()) {
+    case v1::Notification::kError: {
+      const auto& e = p.error();
+      n.info = ErrorNotification{e.entry_id(),   e.scode(),
+                                 e.flags(),      e.error_text(),
+                                 e.component(),  e.low_level_error(),
+                                 e.context()};
+      break;
+    }
+    case v1::Notification::kNewMail: {
+      const auto& m = p.new_mail();
+      n.info = NewMailNotification{m.entry_id(), m.parent_id(), m.flags(),
+                                   m.message_class(), m.message_flags()};
+      break;
+    }
+    case v1::Notification::kObject: {
+      const auto& o = p.object();
+      n.info = ObjectNotification{
+          o.entry_id(),      o.object_type(), o.parent_id(), o.old_id(),
+          o.old_parent_id(), ToVector<ULONG>(o.prop_tags())};
+      break;
+    }
+    case v1::Notification::kTable: {
+      const auto& t = p.table();
+      TableNotification tn;
+      tn.table_event = static_cast<ULONG>(t.table_event());
+      tn.hresult = t.hresult();
+      if (t.has_index_key()) {
+        MAPINOTIFY_ASSIGN_OR_RETURN(tn.index_key, FromProto(t.index_key()));
+      }
+      if (t.has_prior_key()) {
+        MAPINOTIFY_ASSIGN_OR_RETURN(tn.prior_key, FromProto(t.prior_key()));
+      }
+      MAPINOTIFY_ASSIGN_OR_RETURN(tn.row, PropsFrom(t.row().props()));
+      n.info = std::move(tn);
+      break;
+    }
+    case v1::Notification::kExtended:
+      n.info = ExtendedNotification{p.extended().event_code(),
+                                    p.extended().event_parameters()};
+      break;
+    case v1::Notification::kStatusObject: {
+      StatusObjectNotification s;
+      s.entry_id = p.status_object().entry_id();
+      MAPINOTIFY_ASSIGN_OR_RETURN(s.prop_vals,
+                                  PropsFrom(p.status_object().prop_vals()));
+      n.info = std::move(s);
+      break;
+    }
+    case v1::Notification::INFO_NOT_SET:
+      break;  // CheckShape rejected it.
+  }
+  return n;
+}
+
+absl::Status ToProto(const Notification& n, v1::Notification* p) {
+  p->Clear();
+  v1::Notification::InfoCase want = InfoCaseFor(n.event_type);
+  p->set_event_type(static_cast<v1::EventType>(n.event_type));
+  if (const auto* e = n.error()) {
+    auto* x = p->mutable_error();
+    x->set_entry_id(e->entry_id);
+    x->set_scode(e->scode);
+    x->set_flags(e->flags);
+    x->set_error_text(e->error_text);
+    x->set_component(e->component);
+    x->set_low_level_error(e->low_level_error);
+    x->set_context(e->context);
+  } else if (const auto* m = n.new_mail()) {
+    auto* x = p->mutable_new_mail();
+    x->set_entry_id(m->entry_id);
+    x->set_parent_id(m->parent_id);
+    x->set_flags(m->flags);
+    x->set_message_class(m->message_class);
+    x->set_message_flags(m->message_flags);
+  } else if (const auto* o = n.object()) {
+    auto* x = p->mutable_object();
+    x->set_entry_id(o->entry_id);
+    x->set_object_type(o->object_type);
+    x->set_parent_id(o->parent_id);
+    x->set_old_id(o->old_id);
+    x->set_old_parent_id(o->old_parent_id);
+    x->mutable_prop_tags()->Add(o->prop_tags.begin(), o->prop_tags.end());
+  } else if (const auto* t = n.table()) {
+    auto* x = p->mutable_table();
+    x->set_table_event(static_cast<v1::TableEvent>(t->table_event));
+    x->set_hresult(t->hresult);
+    MAPINOTIFY_RETURN_IF_ERROR(ToProto(t->index_key, x->mutable_index_key()));
+    MAPINOTIFY_RETURN_IF_ERROR(ToProto(t->prior_key, x->mutable_prior_key()));
+    MAPINOTIFY_RETURN_IF_ERROR(PropsTo(t->row, x->mutable_row()->mutable_props()));
+  } else if (const auto* x2 = n.extended()) {
+    auto* x = p->mutable_extended();
+    x->set_event_code(x2->event_code);
+    x->set_event_parameters(x2->event_parameters);
+  } else if (const auto* s = n.status_object()) {
+    auto* x = p->mutable_status_object();
+    x->set_entry_id(s->entry_id);
+    MAPINOTIFY_RETURN_IF_ERROR(PropsTo(s->prop_vals, x->mutable_prop_vals()));
+  }
+  if (want == v1::Notification::INFO_NOT_SET || p->info_case() != want) {
+    return MapiError(MAPI_E_INVALID_PARAMETER,
+                     "notification: event type and structure disagree");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace mapinotify::internal

@@ -1,0 +1,209 @@
+#include "server/hub/hub.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/random/random.h"
+#include "absl/strings/str_format.h"
+#include "mapinotify/mapi.h"
+
+namespace mapinotify::server {
+namespace {
+
+static_assert(kKnownEventMask == kAllEventTypes,
+              "kKnownEventMask must be every fnev* bit of mapinotify/mapi.h");
+
+uint64_t RandomEpoch() {
+  absl::BitGen gen;
+  uint64_t epoch = 0;
+  while (epoch == 0) epoch = absl::Uniform<uint64_t>(gen);
+  return epoch;
+}
+
+v1::SubscribeResponse AdvisedResponse(uint64_t connection,
+                                      const absl::Status& status) {
+  v1::SubscribeResponse response;
+  v1::Advised* advised = response.mutable_advised();
+  advised->set_connection(connection);
+  *advised->mutable_status() = ToConnectionStatus(status);
+  return response;
+}
+
+v1::SubscribeResponse UnadvisedResponse(uint64_t connection,
+                                        const absl::Status& status) {
+  v1::SubscribeResponse response;
+  v1::Unadvised* unadvised = response.mutable_unadvised();
+  unadvised->set_connection(connection);
+  *unadvised->mutable_status() = ToConnectionStatus(status);
+  return response;
+}
+
+}  // namespace
+
+int32_t ScodeForStatus(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return S_OK;
+    case absl::StatusCode::kInvalidArgument:
+      return MAPI_E_INVALID_PARAMETER;
+    case absl::StatusCode::kNotFound:
+      return MAPI_E_NOT_FOUND;
+    case absl::StatusCode::kAlreadyExists:
+      return MAPI_E_COLLISION;
+    case absl::StatusCode::kPermissionDenied:
+      return MAPI_E_NO_ACCESS;
+    default:
+      return MAPI_E_CALL_FAILED;
+  }
+}
+
+v1::ConnectionStatus ToConnectionStatus(const absl::Status& status) {
+  v1::ConnectionStatus wire;
+  wire.set_code(static_cast<int32_t>(status.code()));
+  wire.set_message(std::string(status.message()));
+  wire.set_scode(ScodeForStatus(status));
+  return wire;
+}
+
+Hub::Hub(Options options)
+    : outbox_options_(options.outbox),
+      epoch_(options.epoch != 0 ? options.epoch : RandomEpoch()),
+      validator_(options.validator ? std::move(options.validator)
+                                   : TargetValidator(DefaultTargetValidator)) {}
+
+Hub::~Hub() = default;
+
+uint64_t Hub::last_sequence() const {
+  absl::MutexLock lock(&mu_);
+  return last_sequence_;
+}
+
+void Hub::WakeAll(const std::vector<std::shared_ptr<Outbox>>& outboxes) {
+  for (const std::shared_ptr<Outbox>& outbox : outboxes) outbox->Wake();
+}
+
+std::shared_ptr<Outbox> Hub::OpenStream(std::function<void()> wake) {
+  auto outbox = std::make_shared<Outbox>(outbox_options_, std::move(wake));
+  v1::SubscribeResponse hello;
+  hello.mutable_hello()->set_epoch(epoch_);
+  absl::MutexLock lock(&mu_);
+  hello.mutable_hello()->set_sequence(last_sequence_);
+  // The first push of an idle outbox is always "wake due"; by contract the
+  // caller starts writing itself, so the wake is deliberately not sent.
+  (void)outbox->PushControl(std::move(hello));
+  registry_.AddStream(outbox);
+  return outbox;
+}
+
+absl::Status Hub::Advise(Outbox* stream, uint64_t connection,
+                         const TargetKey& target, uint32_t event_mask) {
+  absl::Status status;
+  if (connection == 0) {
+    status = absl::InvalidArgumentError("connection number 0 is invalid");
+  } else if (event_mask == 0) {
+    status = absl::InvalidArgumentError("empty event mask");
+  } else if ((event_mask & ~kKnownEventMask) != 0) {
+    status = absl::InvalidArgumentError(absl::StrFormat(
+        "event mask has unknown bits 0x%08x", event_mask & ~kKnownEventMask));
+  } else {
+    status = validator_(target);  // Without the hub lock.
+  }
+  bool wake = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!registry_.HasStream(stream)) {
+      return absl::FailedPreconditionError("stream is closed");
+    }
+    if (status.ok()) {
+      status = registry_.Add(stream, connection, target, event_mask);
+    }
+    // Under the hub lock: no delivery for the connection can precede it.
+    wake = stream->PushControl(AdvisedResponse(connection, status));
+  }
+  if (wake) stream->Wake();
+  return status;
+}
+
+absl::Status Hub::Unadvise(Outbox* stream, uint64_t connection) {
+  absl::Status status;
+  bool wake = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!registry_.HasStream(stream)) {
+      return absl::FailedPreconditionError("stream is closed");
+    }
+    status = registry_.Remove(stream, connection);
+    wake = stream->PushControl(UnadvisedResponse(connection, status));
+  }
+  if (wake) stream->Wake();
+  return status;
+}
+
+void Hub::CloseStream(Outbox* stream) {
+  {
+    absl::MutexLock lock(&mu_);
+    registry_.RemoveStream(stream);
+  }
+  stream->Close();
+}
+
+uint64_t Hub::Publish(std::vector<PublishItem> items) {
+  if (items.empty()) return last_sequence();
+  // Built (and sized) before taking the lock; numbered inside it.
+  std::vector<std::shared_ptr<Event>> events;
+  events.reserve(items.size());
+  for (PublishItem& item : items) {
+    events.push_back(std::make_shared<Event>(0, std::move(item.notification)));
+  }
+  std::vector<std::shared_ptr<Outbox>> wake;
+  // begins[i]: index in matches_ of event i's first match; then the end.
+  std::vector<size_t> begins;
+  begins.reserve(events.size() + 1);
+  uint64_t last = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    // Numbering and queuing in one critical section: every stream sees the
+    // events in sequence order, whatever other publishers do.
+    matches_.clear();
+    for (size_t i = 0; i < events.size(); ++i) {
+      events[i]->set_sequence(++last_sequence_);
+      begins.push_back(matches_.size());
+      registry_.Collect(items[i].targets, events[i]->event_type(), &matches_);
+    }
+    begins.push_back(matches_.size());
+    last = last_sequence_;
+    // The last match of each stream in this call gets ends_batch.
+    absl::flat_hash_map<const Outbox*, size_t> last_match;
+    if (events.size() > 1) {
+      for (size_t m = 0; m < matches_.size(); ++m) {
+        last_match[matches_[m].outbox->get()] = m;
+      }
+    }
+    for (size_t i = 0; i < events.size(); ++i) {
+      const EventPtr event = events[i];
+      for (size_t m = begins[i]; m < begins[i + 1]; ++m) {
+        Registry::Match& match = matches_[m];
+        Outbox* outbox = match.outbox->get();
+        const bool ends_batch = events.size() == 1 || last_match[outbox] == m;
+        if (outbox->PushDelivery(event, std::move(match.connections),
+                                 ends_batch)) {
+          wake.push_back(*match.outbox);
+        }
+      }
+    }
+    matches_.clear();
+  }
+  WakeAll(wake);
+  return last;
+}
+
+Hub::Stats Hub::GetStats() const {
+  absl::MutexLock lock(&mu_);
+  Stats stats;
+  stats.streams = registry_.stream_count();
+  stats.registrations = registry_.registration_count();
+  stats.last_sequence = last_sequence_;
+  return stats;
+}
+
+}  // namespace mapinotify::server

@@ -1,0 +1,215 @@
+#include "server/hub/outbox.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace mapinotify::server {
+namespace {
+
+// Set while this thread runs some outbox's `wake`, so that Close() called
+// from inside `wake` does not wait for itself.
+thread_local const Outbox* tls_waking = nullptr;
+
+// An upper bound of a Delivered's share of a batch message: the notification,
+// its framing, the sequence, the connection numbers and ends_batch.
+size_t EstimatedDeliveredSize(size_t notification_bytes, size_t connections) {
+  return notification_bytes + 32 + 10 * connections;
+}
+
+}  // namespace
+
+Outbox::Outbox(Options options, std::function<void()> wake)
+    : options_(options), wake_(std::move(wake)) {}
+
+Outbox::~Outbox() = default;
+
+bool Outbox::WakeDueLocked() {
+  if (closed_ || writing_ || wake_owed_ || queue_.empty()) return false;
+  wake_owed_ = true;
+  return true;
+}
+
+bool Outbox::PushControl(v1::SubscribeResponse response) {
+  absl::MutexLock lock(&mu_);
+  if (closed_) return false;
+  if (response.has_unadvised() && overflowed_) {
+    lost_.erase(response.unadvised().connection());
+  }
+  Item item;
+  item.control = std::make_unique<v1::SubscribeResponse>(std::move(response));
+  queue_.push_back(std::move(item));
+  ++pending_control_;
+  return WakeDueLocked();
+}
+
+bool Outbox::PushDelivery(EventPtr event, ConnectionList connections,
+                          bool ends_batch) {
+  absl::MutexLock lock(&mu_);
+  if (closed_ || event == nullptr || connections.empty()) return false;
+  const size_t bytes = event->byte_size();
+  if (overflowed_ || queued_deliveries_ + 1 > options_.max_items ||
+      bytes >
+          options_.max_bytes - std::min(options_.max_bytes, queued_bytes_)) {
+    DropLocked(*event, connections);
+    MaybeEndOverflowLocked();
+    return WakeDueLocked();
+  }
+  Item item;
+  item.event = std::move(event);
+  item.connections = std::move(connections);
+  item.ends_batch = ends_batch;
+  queue_.push_back(std::move(item));
+  ++queued_deliveries_;
+  queued_bytes_ += bytes;
+  peak_queued_bytes_ = std::max(peak_queued_bytes_, queued_bytes_);
+  return WakeDueLocked();
+}
+
+void Outbox::DropLocked(const Event& event, const ConnectionList& connections) {
+  overflowed_ = true;
+  ++dropped_;
+  ++lost_count_;
+  lost_through_ = std::max(lost_through_, event.sequence());
+  lost_.insert(connections.begin(), connections.end());
+}
+
+void Outbox::MaybeEndOverflowLocked() {
+  if (!overflowed_ || queued_deliveries_ != 0) return;
+  overflowed_ = false;
+  if (!lost_.empty()) {
+    Item item;
+    item.control = std::make_unique<v1::SubscribeResponse>();
+    v1::Resync* resync = item.control->mutable_resync();
+    std::vector<uint64_t> lost(lost_.begin(), lost_.end());
+    std::sort(lost.begin(), lost.end());
+    resync->mutable_connections()->Add(lost.begin(), lost.end());
+    resync->set_reason(
+        absl::StrCat("stream fell behind: its outbound queue was full and ",
+                     lost_count_, " notification(s) were dropped"));
+    resync->set_resume_sequence(lost_through_);
+    queue_.push_back(std::move(item));
+    ++pending_control_;
+    ++resyncs_;
+  }
+  lost_.clear();
+  lost_through_ = 0;
+  lost_count_ = 0;
+}
+
+void Outbox::Wake() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_ || !wake_) return;
+    ++wakes_running_;
+  }
+  const Outbox* const outer = tls_waking;
+  tls_waking = this;
+  wake_();
+  tls_waking = outer;
+  absl::MutexLock lock(&mu_);
+  --wakes_running_;
+}
+
+void Outbox::TakeBatchLocked(v1::NotificationBatch* batch) {
+  size_t message_bytes = 0;
+  while (!queue_.empty() && queue_.front().control == nullptr &&
+         static_cast<size_t>(batch->notifications_size()) <
+             options_.max_batch_notifications) {
+    Item& item = queue_.front();
+    const size_t estimate = EstimatedDeliveredSize(item.event->byte_size(),
+                                                   item.connections.size());
+    if (batch->notifications_size() > 0 &&
+        message_bytes + estimate > options_.max_message_bytes) {
+      break;
+    }
+    message_bytes += estimate;
+    v1::Delivered* delivered = batch->add_notifications();
+    delivered->set_sequence(item.event->sequence());
+    delivered->mutable_connections()->Add(item.connections.begin(),
+                                          item.connections.end());
+    delivered->set_ends_batch(item.ends_batch);
+    // Borrowed, not copied: FinishWrite releases it before `out` is cleared.
+    delivered->unsafe_arena_set_allocated_notification(
+        const_cast<v1::Notification*>(&item.event->notification()));
+    queued_bytes_ -= item.event->byte_size();
+    --queued_deliveries_;
+    in_flight_.push_back(std::move(item.event));
+    queue_.pop_front();
+  }
+}
+
+bool Outbox::TakeWrite(v1::SubscribeResponse* out) {
+  absl::MutexLock lock(&mu_);
+  wake_owed_ = false;
+  if (closed_ || writing_ || queue_.empty()) return false;
+  out->Clear();
+  if (queue_.front().control != nullptr) {
+    *out = std::move(*queue_.front().control);
+    queue_.pop_front();
+    --pending_control_;
+  } else {
+    TakeBatchLocked(out->mutable_batch());
+    MaybeEndOverflowLocked();
+  }
+  writing_ = true;
+  return true;
+}
+
+bool Outbox::FinishWrite(v1::SubscribeResponse* out) {
+  if (out->has_batch()) {
+    for (v1::Delivered& delivered :
+         *out->mutable_batch()->mutable_notifications()) {
+      // Gives the borrowed notification back (the Event owns it).
+      (void)delivered.unsafe_arena_release_notification();
+    }
+  }
+  out->Clear();
+  std::vector<EventPtr> done;  // Released after unlocking.
+  absl::MutexLock lock(&mu_);
+  done.swap(in_flight_);
+  writing_ = false;
+  if (closed_ || queue_.empty()) return false;
+  wake_owed_ = true;  // The caller owes the next TakeWrite.
+  return true;
+}
+
+void Outbox::Close() {
+  std::deque<Item> dropped;  // Destroyed after unlocking.
+  absl::MutexLock lock(&mu_);
+  closed_ = true;
+  dropped.swap(queue_);
+  queued_deliveries_ = 0;
+  queued_bytes_ = 0;
+  pending_control_ = 0;
+  overflowed_ = false;
+  lost_.clear();
+  const int mine = tls_waking == this ? 1 : 0;
+  const auto no_other_wake = [this, mine]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return wakes_running_ <= mine;  // Await evaluates it with mu_ held.
+  };
+  mu_.Await(absl::Condition(&no_other_wake));
+}
+
+size_t Outbox::pending_control() const {
+  absl::MutexLock lock(&mu_);
+  return pending_control_;
+}
+
+Outbox::Stats Outbox::GetStats() const {
+  absl::MutexLock lock(&mu_);
+  Stats stats;
+  stats.queued_deliveries = queued_deliveries_;
+  stats.queued_bytes = queued_bytes_;
+  stats.peak_queued_bytes = peak_queued_bytes_;
+  stats.pending_control = pending_control_;
+  stats.in_flight_deliveries = in_flight_.size();
+  stats.dropped_deliveries = dropped_;
+  stats.resyncs = resyncs_;
+  stats.overflowed = overflowed_;
+  stats.closed = closed_;
+  return stats;
+}
+
+}  // namespace mapinotify::server

@@ -1,0 +1,198 @@
+// Outbox: the bounded outbound queue of one Subscribe stream.
+//
+// Producers (the Hub) push control responses and deliveries; exactly one
+// writer (the stream's gRPC reactor) takes one message at a time, writes it,
+// and finishes it. Deliveries share the hub's immutable Events: the message
+// the writer gets borrows each Event's v1::Notification, it is never copied.
+//
+// Writer protocol:
+//
+//   Outbox box(options, [reactor] { reactor->OnWake(); });
+//   // ... a producer pushes; when a push returns true it calls box.Wake()
+//   // after releasing its own locks. `wake` then runs, and the writer does:
+//   if (box.TakeWrite(&msg)) StartWrite(&msg);
+//   // OnWriteDone:
+//   if (box.FinishWrite(&msg) && box.TakeWrite(&msg)) StartWrite(&msg);
+//
+// Liveness contract: whenever something is queued, either a write is in
+// flight, or a TakeWrite call is owed by someone: by the writer after its
+// initial start (the Hub queues `hello` without waking), by the writer after
+// FinishWrite returned true, or by `wake` after a push returned true. `wake`
+// may still be called when TakeWrite then returns false; it must tolerate
+// that.
+//
+// Overflow policy (zero silent loss): a delivery that does not fit the bounds
+// is dropped and the outbox becomes "overflowed": it drops every further
+// delivery, remembering the connections that lost something and the highest
+// dropped sequence, until the writer has taken every delivery queued before.
+// It then queues ONE control response `resync` {those connections, sorted;
+// reason; resume_sequence = highest dropped sequence} (this needs no queue
+// space: control items are never dropped) and accepts deliveries again, which
+// follow the resync. Control responses are never dropped; they are bounded by
+// the service, which stops reading requests while pending_control() is high.
+//
+// Responses are written in the order they were pushed (deliveries and control
+// responses interleaved); consecutive deliveries are written as one `batch`.
+//
+// Thread-safe. Lock order: a caller may hold its own lock (the hub's) while
+// pushing; the outbox never calls out while holding its lock, and calls
+// `wake` only from Wake().
+#ifndef MAPINOTIFY_SERVER_HUB_OUTBOX_H_
+#define MAPINOTIFY_SERVER_HUB_OUTBOX_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/synchronization/mutex.h"
+#include "mapinotify/v1/notifications.pb.h"
+#include "server/hub/event.h"
+
+namespace mapinotify::server {
+
+// Connection numbers of one stream that one notification matches.
+using ConnectionList = absl::InlinedVector<uint64_t, 2>;
+
+class Outbox {
+ public:
+  struct Options {
+    // Most deliveries queued (not counting the write in flight).
+    size_t max_items = 65536;
+    // Most bytes of queued deliveries (sum of Event::byte_size()).
+    size_t max_bytes = size_t{64} << 20;
+    // Most deliveries in one `batch` message.
+    size_t max_batch_notifications = 64;
+    // A `batch` message stays under this estimated size, except that a single
+    // delivery larger than it goes alone.
+    size_t max_message_bytes = size_t{1} << 20;
+  };
+
+  struct Stats {
+    size_t queued_deliveries = 0;  // Queued, not yet taken.
+    size_t queued_bytes = 0;       // Their Event::byte_size() sum.
+    size_t peak_queued_bytes = 0;  // Highest queued_bytes ever.
+    size_t pending_control = 0;    // Control responses queued.
+    size_t in_flight_deliveries = 0;
+    uint64_t dropped_deliveries = 0;  // Deliveries dropped by overflow.
+    uint64_t resyncs = 0;             // Resync responses queued.
+    bool overflowed = false;
+    bool closed = false;
+  };
+
+  // `wake` is called (from Wake(), never under the outbox's lock) when items
+  // were queued while the outbox was idle; it should arrange for TakeWrite to
+  // be called. It must not block for long, and may call any method of this
+  // outbox, including Close().
+  Outbox(Options options, std::function<void()> wake);
+  // REQUIRES: no write in flight (every successful TakeWrite was finished),
+  // since the caller's message still borrows notifications until then.
+  ~Outbox();
+
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+
+  // Queues a control response (hello, advised, unadvised...), never dropped;
+  // ignored after Close(). An `unadvised` response also removes its
+  // connection from a pending resync (the client no longer knows it).
+  // Returns true when the caller must call Wake() once it holds no lock.
+  [[nodiscard]] bool PushControl(v1::SubscribeResponse response)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Queues `event` for `connections` (non-empty); `ends_batch` marks the last
+  // delivery this stream gets from one publishing operation. Never blocks: a
+  // delivery that does not fit is dropped per the overflow policy. Ignored
+  // after Close(). Returns true when the caller must call Wake() once it
+  // holds no lock.
+  [[nodiscard]] bool PushDelivery(EventPtr event, ConnectionList connections,
+                                  bool ends_batch) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Calls `wake` unless closed. Call it exactly when a push returned true,
+  // while holding no lock. Once Close() has returned, `wake` is not running
+  // and will not run again.
+  void Wake() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The writer: false when closed, a write is in flight, or nothing is
+  // queued. Otherwise overwrites `*out` with the next message and marks a
+  // write in flight: either the next control response, or a `batch` of
+  // consecutive deliveries (at most max_batch_notifications, within
+  // max_message_bytes). The batch's notifications are borrowed from the
+  // Events, which the outbox keeps alive: `*out` must stay untouched and
+  // alive until FinishWrite(out) is called with the same pointer, and must
+  // not be destroyed before that.
+  bool TakeWrite(v1::SubscribeResponse* out) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The write of `*out` (from TakeWrite) completed or failed: gives back the
+  // borrowed notifications, clears `*out`, releases the events, ends the
+  // write in flight. Returns true when more is queued; the caller then owes
+  // a TakeWrite call (no wake is sent for what is already queued).
+  bool FinishWrite(v1::SubscribeResponse* out) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Drops everything queued; later pushes are ignored and TakeWrite returns
+  // false. A write in flight must still be finished with FinishWrite. Waits
+  // until no `wake` call is running (except one on this thread, so `wake` may
+  // call Close). Idempotent.
+  void Close() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Control responses queued and not yet taken; the service stops reading
+  // requests while this is above its limit.
+  size_t pending_control() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  Stats GetStats() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  const Options& options() const { return options_; }
+
+ private:
+  // A queued response: a control response (`control` set) or a delivery.
+  struct Item {
+    std::unique_ptr<v1::SubscribeResponse> control;
+    EventPtr event;
+    ConnectionList connections;
+    bool ends_batch = false;
+  };
+
+  // Marks a wake outstanding and returns true when one is due.
+  bool WakeDueLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records a dropped delivery (entering overflowed mode).
+  void DropLocked(const Event& event, const ConnectionList& connections)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Leaves overflowed mode once no delivery is queued, queuing the resync.
+  void MaybeEndOverflowLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TakeBatchLocked(v1::NotificationBatch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Constant after construction.
+  const Options options_;
+  const std::function<void()> wake_;
+
+  // State below is protected by mu_.
+  mutable absl::Mutex mu_;
+  std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_deliveries_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t peak_queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t pending_control_ ABSL_GUARDED_BY(mu_) = 0;
+  // The events lent to the write in flight.
+  std::vector<EventPtr> in_flight_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool wake_owed_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  int wakes_running_ ABSL_GUARDED_BY(mu_) = 0;
+  // Overflowed mode.
+  bool overflowed_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_set<uint64_t> lost_ ABSL_GUARDED_BY(mu_);
+  uint64_t lost_through_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t lost_count_ ABSL_GUARDED_BY(mu_) = 0;
+  // Counters.
+  uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t resyncs_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace mapinotify::server
+
+#endif  // MAPINOTIFY_SERVER_HUB_OUTBOX_H_

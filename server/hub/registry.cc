@@ -1,0 +1,126 @@
+#include "server/hub/registry.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace mapinotify::server {
+
+Registry::~Registry() = default;
+
+bool Registry::AddStream(std::shared_ptr<Outbox> outbox) {
+  const Outbox* key = outbox.get();
+  auto stream = std::make_unique<Stream>();
+  stream->outbox = std::move(outbox);
+  return streams_.emplace(key, std::move(stream)).second;
+}
+
+bool Registry::HasStream(const Outbox* stream) const {
+  return streams_.contains(stream);
+}
+
+std::shared_ptr<Outbox> Registry::RemoveStream(const Outbox* stream) {
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) return nullptr;
+  std::unique_ptr<Stream> removed = std::move(it->second);
+  streams_.erase(it);
+  for (auto& [connection, registration] : removed->connections) {
+    Unindex(registration.get());
+  }
+  registration_count_ -= removed->connections.size();
+  return std::move(removed->outbox);
+}
+
+Registry::RegistrationList* Registry::ListFor(const TargetKey& target) {
+  if (GetTargetKind(target) == TargetKind::kStore) return &store_wide_;
+  return &by_target_[target];
+}
+
+absl::Status Registry::Add(const Outbox* stream, uint64_t connection,
+                           const TargetKey& target, uint32_t event_mask) {
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) {
+    return absl::FailedPreconditionError("stream is closed");
+  }
+  Stream* s = it->second.get();
+  auto [slot, inserted] = s->connections.try_emplace(connection);
+  if (!inserted) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("connection ", connection, " is already advised"));
+  }
+  RegistrationList* list = ListFor(target);
+  slot->second = std::make_unique<Registration>(
+      Registration{s, connection, event_mask, target, list->size()});
+  list->push_back(slot->second.get());
+  ++registration_count_;
+  return absl::OkStatus();
+}
+
+absl::Status Registry::Remove(const Outbox* stream, uint64_t connection) {
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) {
+    return absl::FailedPreconditionError("stream is closed");
+  }
+  auto& connections = it->second->connections;
+  auto found = connections.find(connection);
+  if (found == connections.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("connection ", connection, " is not advised"));
+  }
+  Unindex(found->second.get());
+  connections.erase(found);
+  --registration_count_;
+  return absl::OkStatus();
+}
+
+void Registry::Unindex(Registration* registration) {
+  const bool store_wide =
+      GetTargetKind(registration->target) == TargetKind::kStore;
+  auto bucket = by_target_.end();
+  RegistrationList* list = &store_wide_;
+  if (!store_wide) {
+    bucket = by_target_.find(registration->target);
+    list = &bucket->second;
+  }
+  // Swap-remove: O(1), the moved registration learns its new slot.
+  Registration* last = list->back();
+  (*list)[registration->slot] = last;
+  last->slot = registration->slot;
+  list->pop_back();
+  if (!store_wide && list->empty()) by_target_.erase(bucket);
+}
+
+void Registry::CollectFrom(const RegistrationList& list, uint32_t event_type,
+                           std::vector<Match>* out) {
+  for (const Registration* r : list) {
+    if ((r->mask & event_type) == 0) continue;
+    auto [it, inserted] = match_index_.try_emplace(r->stream, out->size());
+    if (inserted) out->push_back(Match{&r->stream->outbox, {}});
+    (*out)[it->second].connections.push_back(r->connection);
+  }
+}
+
+void Registry::Collect(absl::Span<const TargetKey> targets, uint32_t event_type,
+                       std::vector<Match>* out) {
+  match_index_.clear();
+  const size_t first = out->size();
+  CollectFrom(store_wide_, event_type, out);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const TargetKey& target = targets[i];
+    if (GetTargetKind(target) == TargetKind::kStore) continue;
+    if (std::find(targets.begin(), targets.begin() + i, target) !=
+        targets.begin() + i) {
+      continue;  // A duplicate key would list its connections twice.
+    }
+    auto bucket = by_target_.find(target);
+    if (bucket != by_target_.end())
+      CollectFrom(bucket->second, event_type, out);
+  }
+  for (size_t i = first; i < out->size(); ++i) {
+    ConnectionList& connections = (*out)[i].connections;
+    std::sort(connections.begin(), connections.end());
+  }
+}
+
+}  // namespace mapinotify::server

@@ -1,0 +1,99 @@
+// Registry: the hub's index of advise registrations, by stream and by target.
+//
+// Matching costs O(targets of the notification + registrations on those
+// targets + store-wide registrations), never O(all registrations):
+// registrations are indexed by TargetKey, and store-wide ones are kept in a
+// list of their own.
+//
+// Thread-compatible: the Hub calls it under its lock.
+#ifndef MAPINOTIFY_SERVER_HUB_REGISTRY_H_
+#define MAPINOTIFY_SERVER_HUB_REGISTRY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "server/hub/outbox.h"
+#include "server/hub/target_key.h"
+
+namespace mapinotify::server {
+
+class Registry {
+ public:
+  // The connections of one stream that one notification matches.
+  struct Match {
+    // The stream's outbox; points into the registry (valid until the stream
+    // is removed).
+    const std::shared_ptr<Outbox>* outbox;
+    // Ascending, no duplicates.
+    ConnectionList connections;
+  };
+
+  Registry() = default;
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+  ~Registry();
+
+  // Adds a stream with no registrations. Returns false if already present.
+  bool AddStream(std::shared_ptr<Outbox> outbox);
+  // Whether `stream` was added and not removed.
+  bool HasStream(const Outbox* stream) const;
+  // Removes `stream` and all its registrations; returns its outbox (null if
+  // unknown).
+  std::shared_ptr<Outbox> RemoveStream(const Outbox* stream);
+
+  // Registers `connection` of `stream` on `target` for `event_mask`.
+  // FailedPrecondition for an unknown stream; AlreadyExists when the
+  // connection is already live on the stream. No other validation.
+  absl::Status Add(const Outbox* stream, uint64_t connection,
+                   const TargetKey& target, uint32_t event_mask);
+  // Unregisters it. FailedPrecondition for an unknown stream; NotFound for a
+  // connection that is not live on the stream.
+  absl::Status Remove(const Outbox* stream, uint64_t connection);
+
+  // Appends to `*out` one Match per stream with at least one registration
+  // that matches a notification of `event_type` concerning `targets`: every
+  // store-wide registration, and those on a key in `targets`, whose mask has
+  // a bit of `event_type`. Duplicate keys in `targets` are harmless.
+  void Collect(absl::Span<const TargetKey> targets, uint32_t event_type,
+               std::vector<Match>* out);
+
+  // Live registrations over all streams.
+  size_t registration_count() const { return registration_count_; }
+  size_t stream_count() const { return streams_.size(); }
+
+ private:
+  struct Stream;
+  struct Registration {
+    Stream* stream;
+    uint64_t connection;
+    uint32_t mask;
+    TargetKey target;
+    size_t slot;  // Position in its index list.
+  };
+  using RegistrationList = std::vector<Registration*>;
+  struct Stream {
+    std::shared_ptr<Outbox> outbox;
+    absl::flat_hash_map<uint64_t, std::unique_ptr<Registration>> connections;
+  };
+
+  RegistrationList* ListFor(const TargetKey& target);
+  void Unindex(Registration* registration);
+  void CollectFrom(const RegistrationList& list, uint32_t event_type,
+                   std::vector<Match>* out);
+
+  absl::flat_hash_map<const Outbox*, std::unique_ptr<Stream>> streams_;
+  absl::flat_hash_map<TargetKey, RegistrationList> by_target_;
+  RegistrationList store_wide_;
+  size_t registration_count_ = 0;
+  // Scratch for Collect: stream -> index of its Match in `*out`.
+  absl::flat_hash_map<const Stream*, size_t> match_index_;
+};
+
+}  // namespace mapinotify::server
+
+#endif  // MAPINOTIFY_SERVER_HUB_REGISTRY_H_

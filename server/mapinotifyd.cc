@@ -1,0 +1,67 @@
+// mapinotifyd: serves MAPI notifications over gRPC until SIGINT / SIGTERM.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "server/service/server.h"
+
+ABSL_FLAG(std::string, address, "127.0.0.1:50051",
+          "host:port to listen on (port 0 picks a free one)");
+ABSL_FLAG(size_t, stream_queue_items, 65536,
+          "per-stream queue bound, in notifications; past it the stream's "
+          "connections get the resync signal");
+ABSL_FLAG(size_t, stream_queue_bytes, 64 << 20,
+          "per-stream queue bound, in bytes of notification payload");
+ABSL_FLAG(size_t, max_message_bytes, 1 << 20,
+          "largest gRPC message sent or accepted");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
+          "on SIGTERM, how long in-flight calls get before they are cancelled");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "mapinotifyd --address=127.0.0.1:50051: MAPI notifications over gRPC");
+  absl::ParseCommandLine(argc, argv);
+
+  // Block the shutdown signals in every thread (gRPC's included) so that
+  // only sigwait below sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A closed stdout (a supervisor that stopped reading) or a peer that went
+  // away must never kill the server.
+  signal(SIGPIPE, SIG_IGN);
+
+  mapinotify::server::ServerOptions options;
+  options.address = absl::GetFlag(FLAGS_address);
+  options.hub.outbox.max_items = absl::GetFlag(FLAGS_stream_queue_items);
+  options.hub.outbox.max_bytes = absl::GetFlag(FLAGS_stream_queue_bytes);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.hub.outbox.max_message_bytes = options.max_message_bytes;
+
+  auto server = mapinotify::server::Server::Start(options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "mapinotifyd: %s\n",
+                 server.status().ToString().c_str());
+    return EXIT_FAILURE;
+  }
+  std::printf("mapinotifyd listening on %s (port %d)\n",
+              options.address.c_str(), (*server)->port());
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::printf("mapinotifyd: signal %d, shutting down\n", signal_number);
+  std::fflush(stdout);
+  (*server)->Shutdown(absl::Now() + absl::GetFlag(FLAGS_shutdown_grace));
+  (*server)->Wait();
+  std::printf("mapinotifyd: stopped\n");
+  return EXIT_SUCCESS;
+}

@@ -1,0 +1,338 @@
+#include "server/service/notifications_service.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "mapinotify/mapi.h"
+#include "mapinotify/status.h"
+#include "server/service/grpc_status.h"
+
+namespace mapinotify::server {
+
+namespace {
+// Entry ids are opaque, but a MAPI entry id is far smaller than this; a larger
+// one is a client bug, not a key to index.
+constexpr size_t kMaxEntryIdBytes = 4096;
+}  // namespace
+
+// Keeps a reactor reachable from other threads (the hub's wake callback, the
+// service's Shutdown) until its OnDone, without keeping it alive: Call runs
+// `fn` only while the reactor exists, and OnDone waits for running calls.
+class NotificationsService::Handle {
+ public:
+  explicit Handle(Reactor* reactor) : reactor_(reactor) {}
+
+  // Runs fn(reactor) unless the reactor is gone. No lock is held during fn.
+  template <typename Fn>
+  void Call(Fn&& fn) ABSL_LOCKS_EXCLUDED(mu_) {
+    Reactor* reactor;
+    {
+      absl::MutexLock lock(&mu_);
+      if (reactor_ == nullptr) return;
+      reactor = reactor_;
+      ++active_;
+    }
+    fn(reactor);
+    absl::MutexLock lock(&mu_);
+    --active_;
+  }
+
+  // Makes further Calls no-ops and waits for running ones to return.
+  void Detach() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    reactor_ = nullptr;
+    mu_.Await(absl::Condition(
+        +[](int* active) { return *active == 0; }, &active_));
+  }
+
+ private:
+  absl::Mutex mu_;
+  Reactor* reactor_ ABSL_GUARDED_BY(mu_);
+  int active_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// One Subscribe stream. Reads requests one at a time and answers them through
+// the hub (so that an answer is ordered before the notifications it allows);
+// writes whatever the outbox hands it, one write in flight.
+//
+// Lock order: mu_ -> the outbox's lock. The outbox never calls back into the
+// reactor while holding its lock, and no gRPC Start* runs under mu_.
+class NotificationsService::Reactor final
+    : public grpc::ServerBidiReactor<v1::SubscribeRequest,
+                                     v1::SubscribeResponse> {
+ public:
+  Reactor(NotificationsService* service, Hub* hub)
+      : service_(service), hub_(hub), handle_(std::make_shared<Handle>(this)) {
+    std::weak_ptr<Handle> weak = handle_;
+    outbox_ = hub_->OpenStream([weak] {
+      if (std::shared_ptr<Handle> h = weak.lock()) {
+        h->Call([](Reactor* r) { r->MaybeWrite(); });
+      }
+    });
+  }
+
+  // Starts reading and writing; the stream is registered for Shutdown.
+  void Begin() {
+    service_->Register(handle_);
+    StartRead(&request_);
+    MaybeWrite();
+  }
+
+  // Ends the stream with `status` once the write in flight (if any) is done.
+  // Queued but unwritten items are dropped. Idempotent; thread-safe.
+  void End(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (ending_) return;
+      ending_ = true;
+      end_status_ = ToGrpcStatus(status);
+    }
+    outbox_->Close();
+    MaybeFinish();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // The client half-closed or the call broke: nothing more to answer.
+      End(absl::OkStatus());
+      return;
+    }
+    absl::Status stream_error = Answer(request_);
+    if (!stream_error.ok()) {
+      End(stream_error);
+      return;
+    }
+    ++requests_seen_;
+    bool read_now;
+    {
+      absl::MutexLock lock(&mu_);
+      read_now = !ending_ && outbox_->pending_control() <
+                                 service_->options_.max_pending_answers;
+      reading_paused_ = !read_now && !ending_;
+    }
+    if (read_now) StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    bool resume_reading = false;
+    {
+      absl::MutexLock lock(&mu_);
+      outbox_->FinishWrite(&response_);
+      writing_ = false;
+      if (reading_paused_ && !ending_ &&
+          outbox_->pending_control() < service_->options_.max_pending_answers) {
+        reading_paused_ = false;
+        resume_reading = true;
+      }
+    }
+    if (!ok) {
+      End(absl::UnavailableError("write failed: the client went away"));
+      return;
+    }
+    if (resume_reading) StartRead(&request_);
+    MaybeFinish();
+    MaybeWrite();
+  }
+
+  void OnCancel() override {
+    End(absl::CancelledError("the client cancelled the stream"));
+  }
+
+  void OnDone() override {
+    service_->Unregister(handle_.get());
+    handle_->Detach();
+    hub_->CloseStream(outbox_.get());
+    delete this;
+  }
+
+  // Starts the next write if none is in flight and the outbox has one.
+  void MaybeWrite() ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (writing_ || ending_) return;
+      if (!outbox_->TakeWrite(&response_)) return;
+      writing_ = true;
+    }
+    StartWrite(&response_);
+  }
+
+ private:
+  // Calls Finish once the stream is ending and no write is in flight.
+  void MaybeFinish() ABSL_LOCKS_EXCLUDED(mu_) {
+    grpc::Status status;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!ending_ || writing_ || finished_) return;
+      finished_ = true;
+      status = end_status_;
+    }
+    Finish(status);
+  }
+
+  // Answers one request. Per-connection errors are answered on the stream
+  // (the hub queues the answer); only a request that names no operation, or a
+  // resume point that is not first, ends the stream (returned).
+  absl::Status Answer(const v1::SubscribeRequest& request) {
+    switch (request.request_case()) {
+      case v1::SubscribeRequest::kAdvise: {
+        const v1::AdviseRequest& advise = request.advise();
+        absl::StatusOr<TargetKey> key = service_->ResolveTarget(advise.target());
+        if (key.ok() && advise.options() != 0) {
+          key = MapiError(MAPI_E_UNKNOWN_FLAGS,
+                          absl::StrCat("advise options 0x",
+                                       absl::Hex(advise.options()),
+                                       " are not supported"));
+        }
+        if (!key.ok()) {
+          // Refused before the hub sees it: answer on the stream; the stream
+          // and its other connections go on.
+          v1::SubscribeResponse answer;
+          answer.mutable_advised()->set_connection(advise.connection());
+          *answer.mutable_advised()->mutable_status() =
+              ToConnectionStatus(key.status());
+          if (outbox_->PushControl(std::move(answer))) outbox_->Wake();
+          return absl::OkStatus();
+        }
+        // The hub answers on the stream, success or failure.
+        absl::Status advised = hub_->Advise(outbox_.get(), advise.connection(),
+                                            *key, advise.event_mask());
+        if (advised.ok() && resume_gap_) {
+          // The stream resumed from a point the server cannot replay from
+          // (no retention log yet): the connection may have missed
+          // notifications, so its sink is told to re-read.
+          v1::SubscribeResponse resync;
+          resync.mutable_resync()->add_connections(advise.connection());
+          resync.mutable_resync()->set_reason(
+              "the resume point cannot be replayed");
+          resync.mutable_resync()->set_resume_sequence(hub_->last_sequence());
+          if (outbox_->PushControl(std::move(resync))) outbox_->Wake();
+        }
+        return absl::OkStatus();
+      }
+      case v1::SubscribeRequest::kUnadvise:
+        hub_->Unadvise(outbox_.get(), request.unadvise().connection())
+            .IgnoreError();  // Answered on the stream.
+        return absl::OkStatus();
+      case v1::SubscribeRequest::kResume: {
+        if (requests_seen_ != 0) {
+          return MapiError(MAPI_E_INVALID_PARAMETER,
+                           "a resume point is only valid as the first request "
+                           "of a stream");
+        }
+        const v1::ResumePoint& resume = request.resume();
+        resume_gap_ = resume.epoch() != hub_->epoch() ||
+                      resume.last_sequence() < hub_->last_sequence();
+        return absl::OkStatus();
+      }
+      case v1::SubscribeRequest::REQUEST_NOT_SET:
+        break;
+    }
+    return MapiError(MAPI_E_INVALID_PARAMETER,
+                     "SubscribeRequest names no operation (advise, unadvise "
+                     "or resume)");
+  }
+
+  NotificationsService* const service_;
+  Hub* const hub_;
+  const std::shared_ptr<Handle> handle_;
+  std::shared_ptr<Outbox> outbox_;  // Set in the constructor, then constant.
+
+  // Reader state: only the reader (one OnReadDone at a time) touches these.
+  v1::SubscribeRequest request_;
+  uint64_t requests_seen_ = 0;
+  // The stream resumed from a point the hub cannot replay from.
+  bool resume_gap_ = false;
+
+  absl::Mutex mu_;
+  // The message of the write in flight; owned by the outbox protocol between
+  // TakeWrite and FinishWrite.
+  v1::SubscribeResponse response_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool reading_paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool ending_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status end_status_ ABSL_GUARDED_BY(mu_);
+};
+
+NotificationsService::NotificationsService(Hub* hub, Options options)
+    : hub_(hub), options_(std::move(options)) {}
+
+NotificationsService::~NotificationsService() = default;
+
+grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>*
+NotificationsService::Subscribe(grpc::CallbackServerContext* /*context*/) {
+  auto* reactor = new Reactor(this, hub_);
+  reactor->Begin();
+  return reactor;
+}
+
+void NotificationsService::Register(std::shared_ptr<Handle> handle) {
+  absl::Status refuse;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!shut_down_) {
+      const Handle* key = handle.get();
+      streams_.emplace(key, std::move(handle));
+      return;
+    }
+    refuse = shutdown_status_;
+  }
+  handle->Call([&](Reactor* r) { r->End(refuse); });
+}
+
+void NotificationsService::Unregister(const Handle* handle) {
+  absl::MutexLock lock(&mu_);
+  streams_.erase(handle);
+}
+
+void NotificationsService::Shutdown(const absl::Status& status) {
+  std::vector<std::shared_ptr<Handle>> streams;
+  {
+    absl::MutexLock lock(&mu_);
+    shut_down_ = true;
+    shutdown_status_ = status;
+    for (const auto& [key, handle] : streams_) streams.push_back(handle);
+  }
+  for (const auto& handle : streams) {
+    handle->Call([&](Reactor* r) { r->End(status); });
+  }
+}
+
+size_t NotificationsService::open_streams() const {
+  absl::MutexLock lock(&mu_);
+  return streams_.size();
+}
+
+absl::StatusOr<TargetKey> NotificationsService::ResolveTarget(
+    const v1::Target& target) const {
+  switch (target.kind_case()) {
+    case v1::Target::kStore: {
+      const std::string& id = target.store().store_entry_id();
+      if (!id.empty() && id != options_.store_entry_id) {
+        return MapiError(MAPI_E_NOT_FOUND, "no store with that entry id");
+      }
+      return StoreTargetKey();
+    }
+    case v1::Target::kEntryId: {
+      const std::string& id = target.entry_id();
+      if (id.empty()) {
+        return MapiError(MAPI_E_INVALID_ENTRYID, "empty entry id");
+      }
+      if (id.size() > kMaxEntryIdBytes) {
+        return MapiError(MAPI_E_INVALID_ENTRYID,
+                         absl::StrCat("entry id of ", id.size(),
+                                      " bytes exceeds ", kMaxEntryIdBytes));
+      }
+      return EntryTargetKey(id);
+    }
+    case v1::Target::kTableView:
+      return TableTargetKey(target.table_view());
+    case v1::Target::KIND_NOT_SET:
+      break;
+  }
+  return MapiError(MAPI_E_INVALID_PARAMETER,
+                   "advise target names no store, entry id or table view");
+}
+
+}  // namespace mapinotify::server

@@ -1,0 +1,75 @@
+// The gRPC Notifications service: one callback-API bidi stream per client
+// session, bridging the stream to a Hub outbox.
+#ifndef MAPINOTIFY_SERVER_SERVICE_NOTIFICATIONS_SERVICE_H_
+#define MAPINOTIFY_SERVER_SERVICE_NOTIFICATIONS_SERVICE_H_
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "mapinotify/v1/notifications.grpc.pb.h"
+#include "server/hub/hub.h"
+#include "server/hub/target_key.h"
+
+namespace mapinotify::server {
+
+// Thread-safe. Owns no stream: each Subscribe call gets a reactor that lives
+// until gRPC calls its OnDone.
+class NotificationsService final : public v1::Notifications::CallbackService {
+ public:
+  struct Options {
+    // The default store's entry id. A StoreTarget naming another non-empty id
+    // is NotFound.
+    std::string store_entry_id;
+    // The stream stops reading requests while this many answers wait to be
+    // written (flow control for a client that sends but does not read).
+    size_t max_pending_answers = 1024;
+  };
+
+  // `hub` must outlive the service.
+  NotificationsService(Hub* hub, Options options);
+  ~NotificationsService() override;
+
+  // Ends every open stream with `status` (UNAVAILABLE for a shutdown). Streams
+  // opened afterwards are refused with the same status. Returns at once; the
+  // streams end as their in-flight writes complete.
+  void Shutdown(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Number of streams open now.
+  size_t open_streams() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>*
+  Subscribe(grpc::CallbackServerContext* context) override;
+
+  // Maps a wire target to the hub's key, checking its form: InvalidArgument
+  // for a target with no kind or an empty / oversized entry id, NotFound for
+  // a store other than this server's. Whether an entry or view exists is the
+  // hub's validator's call (Hub::Options::validator).
+  absl::StatusOr<TargetKey> ResolveTarget(const v1::Target& target) const;
+
+  class Reactor;   // One Subscribe stream; defined in the .cc.
+  class Handle;    // Keeps a reactor reachable until its OnDone.
+
+ private:
+  void Register(std::shared_ptr<Handle> handle) ABSL_LOCKS_EXCLUDED(mu_);
+  void Unregister(const Handle* handle) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Constant after construction.
+  Hub* const hub_;
+  const Options options_;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<const Handle*, std::shared_ptr<Handle>> streams_
+      ABSL_GUARDED_BY(mu_);
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status shutdown_status_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace mapinotify::server
+
+#endif  // MAPINOTIFY_SERVER_SERVICE_NOTIFICATIONS_SERVICE_H_

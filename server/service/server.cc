@@ -1,0 +1,79 @@
+#include "server/service/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace mapinotify::server {
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
+  const size_t colon = options.address.rfind(':');
+  int requested_port = 0;
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(options.address.substr(colon + 1), &requested_port) ||
+      requested_port < 0 || requested_port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("address '", options.address, "' is not host:port"));
+  }
+  // Process-wide gRPC switches; idempotent.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  std::unique_ptr<Server> server(new Server());
+  server->host_ = options.address.substr(0, colon);
+  server->hub_ = std::make_unique<Hub>(options.hub);
+  server->notifications_ = std::make_unique<NotificationsService>(
+      server->hub_.get(), std::move(options.notifications));
+
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(server->notifications_.get());
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
+  // Detect dead peers (DESIGN.md section 4): ping idle connections.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             5000);
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.address));
+  }
+  server->port_ = port;
+  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  return server;
+}
+
+Server::~Server() {
+  Shutdown(absl::Now() + absl::Seconds(5));
+  Wait();
+}
+
+std::string Server::target() const {
+  std::string host = host_;
+  if (host.empty() || host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
+  return absl::StrCat(host, ":", port_);
+}
+
+void Server::Shutdown(absl::Time deadline) {
+  // Order matters: health first (load balancers stop sending), then end the
+  // streams with a status, then let gRPC drain until the deadline.
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  notifications_->Shutdown(
+      absl::UnavailableError("mapinotifyd is shutting down"));
+  server_->Shutdown(absl::ToChronoTime(deadline));
+}
+
+void Server::Wait() { server_->Wait(); }
+
+}  // namespace mapinotify::server

@@ -1,0 +1,19 @@
+# mapinotify_server: the gRPC services and the in-process Server; the only
+# server code that includes grpcpp.
+add_library(mapinotify_server STATIC
+  service/grpc_status.cc
+  service/notifications_service.cc
+  service/server.cc)
+add_library(mapinotify::server ALIAS mapinotify_server)
+target_include_directories(mapinotify_server PUBLIC
+  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>)
+target_link_libraries(mapinotify_server
+  PUBLIC mapinotify_hub mapinotify_grpc_proto mapinotify_common
+         gRPC::grpc++ gRPC::grpc++_reflection absl::status absl::statusor
+         absl::synchronization absl::time)
+mapinotify_warnings(mapinotify_server)
+
+add_executable(mapinotifyd mapinotifyd.cc)
+target_link_libraries(mapinotifyd PRIVATE mapinotify_server absl::flags
+                                          absl::flags_parse absl::flags_usage)
+mapinotify_warnings(mapinotifyd)

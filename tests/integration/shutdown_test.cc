@@ -1,0 +1,131 @@
+// Shutdown: every stream ends with a status, sinks are told, and the server
+// stops within its deadline even with a client that stopped reading. One
+// test runs mapinotifyd as a second process and stops it with SIGTERM.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "mapinotify/session.h"
+#include "mapinotify/v1/notifications.grpc.pb.h"
+#include "tests/integration/test_util.h"
+
+namespace mapinotify::testing {
+namespace {
+
+TEST(Shutdown, EndsEveryStreamAndTellsSinksEvenWithAStalledClient) {
+  auto server = StartServer();
+  auto session = Session::Open(server->target());
+  ASSERT_TRUE(session.ok()) << session.status();
+  auto sink = std::make_shared<RecordingSink>();
+  auto c = (*session)->Advise(AdviseTarget::Entry("inbox"), fnevObjectModified,
+                              sink);
+  ASSERT_TRUE(c.ok()) << c.status();
+
+  // A client that advises and then never reads again: its flow-control
+  // window fills and the server's writes to it stall.
+  auto channel = grpc::CreateChannel(server->target(),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = v1::Notifications::NewStub(channel);
+  grpc::ClientContext stalled_context;
+  auto stalled = stub->Subscribe(&stalled_context);
+  v1::SubscribeRequest advise;
+  advise.mutable_advise()->set_connection(1);
+  advise.mutable_advise()->mutable_target()->set_entry_id("inbox");
+  advise.mutable_advise()->set_event_mask(fnevObjectModified);
+  ASSERT_TRUE(stalled->Write(advise));
+  PublishMany(server->hub(), "inbox", 50000);
+  ASSERT_TRUE(sink->WaitForCount(50000));
+
+  const absl::Time start = absl::Now();
+  server->Shutdown(start + absl::Seconds(2));
+  server->Wait();
+  const absl::Duration took = absl::Now() - start;
+  std::printf("shutdown with a stalled client took %s\n",
+              absl::FormatDuration(took).c_str());
+  EXPECT_LT(took, absl::Seconds(10));
+
+  // The live session's sink learns that its stream ended.
+  ASSERT_TRUE(sink->WaitForCount(50001));
+  EXPECT_TRUE(IsLostSignal(*sink->seen().back().notification));
+  stalled_context.TryCancel();
+}
+
+#ifdef MAPINOTIFYD_PATH
+// Starts mapinotifyd on a free port; returns its pid and port.
+struct Child {
+  pid_t pid = -1;
+  int port = 0;
+};
+
+Child StartDaemon() {
+  int out[2];
+  if (pipe(out) != 0) return {};
+  Child child;
+  child.pid = fork();
+  if (child.pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    close(out[1]);
+    execl(MAPINOTIFYD_PATH, MAPINOTIFYD_PATH, "--address=127.0.0.1:0",
+          "--shutdown_grace=2s", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  // First line: "mapinotifyd listening on ... (port N)".
+  FILE* f = fdopen(out[0], "r");
+  char line[256] = {};
+  if (f != nullptr && std::fgets(line, sizeof line, f) != nullptr) {
+    std::string s(line);
+    size_t at = s.find("(port ");
+    if (at != std::string::npos) {
+      if (!absl::SimpleAtoi(s.substr(at + 6, s.find(')', at) - at - 6),
+                            &child.port)) {
+        child.port = 0;
+      }
+    }
+  }
+  if (f != nullptr) fclose(f);
+  return child;
+}
+
+TEST(Shutdown, DaemonStopsOnSigtermAndSinksAreTold) {
+  Child daemon = StartDaemon();
+  ASSERT_GT(daemon.pid, 0);
+  ASSERT_GT(daemon.port, 0);
+  auto session = Session::Open(absl::StrCat("127.0.0.1:", daemon.port));
+  ASSERT_TRUE(session.ok()) << session.status();
+  auto sink = std::make_shared<RecordingSink>();
+  auto c = (*session)->Advise(AdviseTarget::Store(), fnevNewMail, sink);
+  ASSERT_TRUE(c.ok()) << c.status();
+
+  ASSERT_EQ(kill(daemon.pid, SIGTERM), 0);
+  int wstatus = 0;
+  absl::Notification exited;
+  std::thread waiter([&] {
+    waitpid(daemon.pid, &wstatus, 0);
+    exited.Notify();
+  });
+  const bool in_time = exited.WaitForNotificationWithTimeout(absl::Seconds(20));
+  if (!in_time) kill(daemon.pid, SIGKILL);
+  waiter.join();
+  ASSERT_TRUE(in_time) << "mapinotifyd did not exit after SIGTERM";
+  ASSERT_TRUE(WIFEXITED(wstatus));
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0);
+  ASSERT_TRUE(sink->WaitForCount(1));
+  EXPECT_TRUE(IsLostSignal(*sink->seen()[0].notification));
+}
+#endif
+
+}  // namespace
+}  // namespace mapinotify::testing

@@ -1,0 +1,14 @@
+# client_unit: the gRPC-free client core (MessageLoop, dispatcher,
+# ThisThreadAdviseSink). Label tsan: the TSan build runs them too.
+mapinotify_add_test(message_loop_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/message_loop_test.cc
+  LIBS mapinotify_client_core
+  LABELS unit tsan)
+mapinotify_add_test(dispatcher_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/dispatcher_test.cc
+  LIBS mapinotify_client_core absl::strings
+  LABELS unit tsan)
+mapinotify_add_test(this_thread_sink_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/this_thread_sink_test.cc
+  LIBS mapinotify_client_core
+  LABELS unit tsan)

@@ -1,0 +1,17 @@
+# server_unit: the hub and its outbound queues (no gRPC; also run under TSan).
+mapinotify_add_test(server_outbox_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/outbox_test.cc
+  LIBS mapinotify::hub
+  LABELS unit tsan)
+mapinotify_add_test(server_hub_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/hub_test.cc
+  LIBS mapinotify::hub
+  LABELS unit tsan)
+mapinotify_add_test(server_hub_concurrency_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/hub_concurrency_test.cc
+  LIBS mapinotify::hub
+  LABELS unit tsan)
+mapinotify_add_test(server_registry_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/registry_test.cc
+  LIBS mapinotify::hub
+  LABELS unit tsan)
