@@ -6,6 +6,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_format.h"
 #include "mapinotify/mapi.h"
+#include "mapinotify/status.h"
 
 namespace mapinotify::server {
 namespace {
@@ -40,28 +41,11 @@ v1::SubscribeResponse UnadvisedResponse(uint64_t connection,
 
 }  // namespace
 
-int32_t ScodeForStatus(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kOk:
-      return S_OK;
-    case absl::StatusCode::kInvalidArgument:
-      return MAPI_E_INVALID_PARAMETER;
-    case absl::StatusCode::kNotFound:
-      return MAPI_E_NOT_FOUND;
-    case absl::StatusCode::kAlreadyExists:
-      return MAPI_E_COLLISION;
-    case absl::StatusCode::kPermissionDenied:
-      return MAPI_E_NO_ACCESS;
-    default:
-      return MAPI_E_CALL_FAILED;
-  }
-}
-
 v1::ConnectionStatus ToConnectionStatus(const absl::Status& status) {
   v1::ConnectionStatus wire;
   wire.set_code(static_cast<int32_t>(status.code()));
   wire.set_message(std::string(status.message()));
-  wire.set_scode(ScodeForStatus(status));
+  wire.set_scode(ScodeOf(status));
   return wire;
 }
 

@@ -7,13 +7,12 @@ add_library(mapinotify_hub STATIC
   ${CMAKE_CURRENT_LIST_DIR}/registry.cc
   ${CMAKE_CURRENT_LIST_DIR}/target_key.cc)
 add_library(mapinotify::hub ALIAS mapinotify_hub)
-# Headers are included as "server/hub/hub.h". common/include is used for the
-# header-only MAPI constants (mapinotify/mapi.h) only.
+# Headers are included as "server/hub/hub.h".
 target_include_directories(mapinotify_hub PUBLIC
-  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
-  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/common/include>)
+  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>)
 target_link_libraries(mapinotify_hub
   PUBLIC mapinotify_proto
+         mapinotify_common
          absl::base
          absl::core_headers
          absl::flat_hash_map

@@ -49,12 +49,9 @@ struct PublishItem {
   std::vector<TargetKey> targets;
 };
 
-// The MAPI SCODE that travels with `status` on the wire: S_OK,
-// MAPI_E_INVALID_PARAMETER (InvalidArgument), MAPI_E_NOT_FOUND (NotFound),
-// MAPI_E_COLLISION (AlreadyExists), MAPI_E_NO_ACCESS (PermissionDenied),
-// MAPI_E_CALL_FAILED otherwise.
-int32_t ScodeForStatus(const absl::Status& status);
-// `status` as a wire ConnectionStatus {code, message, scode}.
+// `status` as a wire ConnectionStatus {code, message, scode}; the scode is
+// mapinotify::ScodeOf(status): the SCODE the status carries, or its code's
+// default (MAPI_E_INVALID_PARAMETER for InvalidArgument ...).
 v1::ConnectionStatus ToConnectionStatus(const absl::Status& status);
 
 class Hub {

@@ -96,7 +96,12 @@ void Registry::CollectFrom(const RegistrationList& list, uint32_t event_type,
   for (const Registration* r : list) {
     if ((r->mask & event_type) == 0) continue;
     auto [it, inserted] = match_index_.try_emplace(r->stream, out->size());
-    if (inserted) out->push_back(Match{&r->stream->outbox, {}});
+    if (inserted) {
+      // emplace_back + assignment rather than Match{..., {}}: g++ 12 reports
+      // a false maybe-uninitialized on a braced empty InlinedVector.
+      out->emplace_back();
+      out->back().outbox = &r->stream->outbox;
+    }
     (*out)[it->second].connections.push_back(r->connection);
   }
 }

@@ -97,7 +97,9 @@ TEST(Order, EightConnectionsEachSeeTheirOwnInOrder) {
                 absl::StrCat("f", i));
       ASSERT_EQ(seen[n].notification->object()->entry_id,
                 absl::StrCat("msg-", n));
-      if (n > 0) ASSERT_GT(seen[n].sequence, seen[n - 1].sequence);
+      if (n > 0) {
+        ASSERT_GT(seen[n].sequence, seen[n - 1].sequence);
+      }
     }
   }
 }
