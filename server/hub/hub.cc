@@ -11,23 +11,11 @@
 namespace mapinotify::server {
 namespace {
 
-static_assert(kKnownEventMask == kAllEventTypes,
-              "kKnownEventMask must be every fnev* bit of mapinotify/mapi.h");
-
 uint64_t RandomEpoch() {
   absl::BitGen gen;
   uint64_t epoch = 0;
   while (epoch == 0) epoch = absl::Uniform<uint64_t>(gen);
   return epoch;
-}
-
-v1::SubscribeResponse AdvisedResponse(uint64_t connection,
-                                      const absl::Status& status) {
-  v1::SubscribeResponse response;
-  v1::Advised* advised = response.mutable_advised();
-  advised->set_connection(connection);
-  *advised->mutable_status() = ToConnectionStatus(status);
-  return response;
 }
 
 v1::SubscribeResponse UnadvisedResponse(uint64_t connection,
@@ -40,6 +28,15 @@ v1::SubscribeResponse UnadvisedResponse(uint64_t connection,
 }
 
 }  // namespace
+
+v1::SubscribeResponse AdvisedResponse(uint64_t connection,
+                                      const absl::Status& status) {
+  v1::SubscribeResponse response;
+  v1::Advised* advised = response.mutable_advised();
+  advised->set_connection(connection);
+  *advised->mutable_status() = ToConnectionStatus(status);
+  return response;
+}
 
 v1::ConnectionStatus ToConnectionStatus(const absl::Status& status) {
   v1::ConnectionStatus wire;

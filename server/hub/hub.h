@@ -30,6 +30,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "mapinotify/mapi.h"
 #include "mapinotify/v1/notifications.pb.h"
 #include "server/hub/event.h"
 #include "server/hub/outbox.h"
@@ -39,7 +40,7 @@
 namespace mapinotify::server {
 
 // Every fnev* bit; an event mask with any other bit is invalid.
-inline constexpr uint32_t kKnownEventMask = 0x800003FFu;
+inline constexpr uint32_t kKnownEventMask = kAllEventTypes;
 
 // One notification of a Publish call and the targets it concerns (for
 // example, a folder-created event concerns the parent folder's entry id).
@@ -53,6 +54,9 @@ struct PublishItem {
 // mapinotify::ScodeOf(status): the SCODE the status carries, or its code's
 // default (MAPI_E_INVALID_PARAMETER for InvalidArgument ...).
 v1::ConnectionStatus ToConnectionStatus(const absl::Status& status);
+// The `advised` answer {connection, status} for an AdviseRequest.
+v1::SubscribeResponse AdvisedResponse(uint64_t connection,
+                                      const absl::Status& status);
 
 class Hub {
  public:

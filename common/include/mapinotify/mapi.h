@@ -88,6 +88,73 @@ inline constexpr ULONG PR_FOLDER_CHILD_COUNT = PROP_TAG(PT_LONG, 0x6638);
 inline constexpr ULONG PR_STORE_SUPPORT_MASK = PROP_TAG(PT_LONG, 0x340D);
 inline constexpr ULONG PR_IPM_SUBTREE_ENTRYID = PROP_TAG(PT_BINARY, 0x35E0);
 
+inline constexpr ULONG PR_COMMENT = PROP_TAG(PT_UNICODE, 0x3004);
+inline constexpr ULONG PR_FOLDER_TYPE = PROP_TAG(PT_LONG, 0x3601);
+inline constexpr ULONG PR_MESSAGE_SIZE = PROP_TAG(PT_LONG, 0x0E08);
+inline constexpr ULONG PR_BODY = PROP_TAG(PT_UNICODE, 0x1000);
+inline constexpr ULONG PR_SENDER_NAME = PROP_TAG(PT_UNICODE, 0x0C1A);
+inline constexpr ULONG PR_CREATION_TIME = PROP_TAG(PT_SYSTIME, 0x3007);
+inline constexpr ULONG PR_LAST_MODIFICATION_TIME = PROP_TAG(PT_SYSTIME, 0x3008);
+inline constexpr ULONG PR_MESSAGE_DELIVERY_TIME = PROP_TAG(PT_SYSTIME, 0x0E06);
+inline constexpr ULONG PR_STORE_ENTRYID = PROP_TAG(PT_BINARY, 0x0FFB);
+inline constexpr ULONG PR_STORE_RECORD_KEY = PROP_TAG(PT_BINARY, 0x0FFA);
+inline constexpr ULONG PR_MDB_PROVIDER = PROP_TAG(PT_BINARY, 0x3414);
+inline constexpr ULONG PR_VALID_FOLDER_MASK = PROP_TAG(PT_LONG, 0x35DF);
+inline constexpr ULONG PR_IPM_OUTBOX_ENTRYID = PROP_TAG(PT_BINARY, 0x35E2);
+inline constexpr ULONG PR_IPM_WASTEBASKET_ENTRYID = PROP_TAG(PT_BINARY, 0x35E3);
+inline constexpr ULONG PR_IPM_SENTMAIL_ENTRYID = PROP_TAG(PT_BINARY, 0x35E4);
+inline constexpr ULONG PR_DEPTH = PROP_TAG(PT_LONG, 0x3005);
+
+// PR_STORE_SUPPORT_MASK bits.
+inline constexpr ULONG STORE_ENTRYID_UNIQUE = 0x00000001;
+inline constexpr ULONG STORE_READONLY = 0x00000002;
+inline constexpr ULONG STORE_SEARCH_OK = 0x00000004;
+inline constexpr ULONG STORE_MODIFY_OK = 0x00000008;
+inline constexpr ULONG STORE_CREATE_OK = 0x00000010;
+inline constexpr ULONG STORE_ATTACH_OK = 0x00000020;
+inline constexpr ULONG STORE_OLE_OK = 0x00000040;
+inline constexpr ULONG STORE_SUBMIT_OK = 0x00000080;
+inline constexpr ULONG STORE_NOTIFY_OK = 0x00000100;
+inline constexpr ULONG STORE_MV_PROPS_OK = 0x00000200;
+inline constexpr ULONG STORE_CATEGORIZE_OK = 0x00000400;
+inline constexpr ULONG STORE_RTF_OK = 0x00000800;
+inline constexpr ULONG STORE_RESTRICTION_OK = 0x00001000;
+inline constexpr ULONG STORE_SORT_OK = 0x00002000;
+inline constexpr ULONG STORE_UNICODE_OK = 0x00040000;
+
+// PR_MESSAGE_FLAGS bits.
+inline constexpr ULONG MSGFLAG_READ = 0x00000001;
+inline constexpr ULONG MSGFLAG_UNMODIFIED = 0x00000002;
+inline constexpr ULONG MSGFLAG_SUBMIT = 0x00000004;
+inline constexpr ULONG MSGFLAG_UNSENT = 0x00000008;
+inline constexpr ULONG MSGFLAG_HASATTACH = 0x00000010;
+
+// PR_FOLDER_TYPE values.
+inline constexpr ULONG FOLDER_ROOT = 0x00000000;
+inline constexpr ULONG FOLDER_GENERIC = 0x00000001;
+inline constexpr ULONG FOLDER_SEARCH = 0x00000002;
+
+// Flags of folder and message operations.
+inline constexpr ULONG MAPI_MODIFY = 0x00000001;
+inline constexpr ULONG MAPI_BEST_ACCESS = 0x00000010;
+inline constexpr ULONG OPEN_IF_EXISTS = 0x00000001;  // CreateFolder
+inline constexpr ULONG DEL_MESSAGES = 0x00000008;    // DeleteFolder
+inline constexpr ULONG DEL_FOLDERS = 0x00000004;     // DeleteFolder
+inline constexpr ULONG DEL_ASSOCIATED = 0x00000008;  // EmptyFolder
+inline constexpr ULONG FOLDER_MOVE = 0x00000001;     // CopyFolder
+inline constexpr ULONG COPY_SUBFOLDERS = 0x00000010; // CopyFolder
+inline constexpr ULONG MESSAGE_MOVE = 0x00000001;    // CopyMessages
+inline constexpr ULONG MESSAGE_DIALOG = 0x00000002;
+inline constexpr ULONG CLEAR_READ_FLAG = 0x00000004;  // SetReadFlags
+inline constexpr ULONG SUPPRESS_RECEIPT = 0x00000001;
+inline constexpr ULONG KEEP_OPEN_READONLY = 0x00000001;   // SaveChanges
+inline constexpr ULONG KEEP_OPEN_READWRITE = 0x00000002;  // SaveChanges
+inline constexpr ULONG FORCE_SAVE = 0x00000004;           // SaveChanges
+inline constexpr ULONG MAPI_DEFERRED_ERRORS = 0x00000008;
+// mapinotify's flag for OpenMessage / CreateMessage (not MAPI's): keep
+// separate pending changes for each client thread of the session.
+inline constexpr ULONG MAPINOTIFY_THREAD_AWARE = 0x00010000;
+
 // Object types (PR_OBJECT_TYPE, OBJECT_NOTIFICATION.ulObjType).
 inline constexpr ULONG MAPI_STORE = 0x00000001;
 inline constexpr ULONG MAPI_ADDRBOOK = 0x00000002;
@@ -183,6 +250,14 @@ inline constexpr SCODE MAPI_W_PARTIAL_COMPLETION = MAKE_MAPI_S(0x680);
 // honoured) and that it must re-read the state it watches. Table sinks get
 // TABLE_RELOAD instead.
 inline constexpr SCODE MAPI_E_NOTIFICATIONS_LOST = MAKE_MAPI_E(0x7F0);
+
+// PR_VALID_FOLDER_MASK bits: which of the store's well-known folder entry
+// ids are valid.
+inline constexpr ULONG FOLDER_IPM_SUBTREE_VALID = 0x00000001;
+inline constexpr ULONG FOLDER_IPM_INBOX_VALID = 0x00000002;
+inline constexpr ULONG FOLDER_IPM_OUTBOX_VALID = 0x00000004;
+inline constexpr ULONG FOLDER_IPM_WASTEBASKET_VALID = 0x00000008;
+inline constexpr ULONG FOLDER_IPM_SENTMAIL_VALID = 0x00000010;
 
 }  // namespace mapinotify
 
