@@ -1,0 +1,264 @@
+// mapinotify_bench: end-to-end figures of mapinotify against a bare gRPC
+// stream measured in the same run (issue 7). The driver (this file) re-runs
+// this executable in roles (roles.h) as separate processes on 127.0.0.1,
+// coordinates them through their stdin / stdout (proc.h), and prints one
+// Markdown table: each row the median of --runs runs, its ratio to the
+// baseline, and the peak RSS of the server and client processes.
+//
+//   mapinotify_bench                 full run (a few minutes)
+//   mapinotify_bench --smoke         every row once with tiny counts (CI)
+//   mapinotify_bench --rows=raw,e2e  only some groups
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "bench/roles.h"
+#include "bench/runs.h"
+#include "bench/table.h"
+
+// The driver.
+ABSL_FLAG(int, runs, 3, "Runs per row; each row prints their median.");
+ABSL_FLAG(uint64_t, count, 1000000,
+          "Notifications per end-to-end throughput run (the raw baseline "
+          "sends count/4 one per message and 2*count 64 per message).");
+ABSL_FLAG(double, latency_seconds, 3, "Duration of each latency run.");
+ABSL_FLAG(uint64_t, latency_rate, 10000, "Publish rate of the latency rows.");
+ABSL_FLAG(double, fanout_seconds, 3, "Duration of each fan-out run.");
+ABSL_FLAG(std::string, fanout_streams, "1,100,1000", "Fan-out stream counts.");
+ABSL_FLAG(std::string, fanout_rates, "10000,1000,1000",
+          "Publish rate (notifications/s) for each fan-out stream count.");
+ABSL_FLAG(int, fanout_clients, 4, "Client processes the fan-out streams "
+          "are spread over.");
+ABSL_FLAG(std::string, fanout_model, "init",
+          "Threading model of the fan-out clients: notify, init or wrapped.");
+ABSL_FLAG(std::string, rows, "raw,e2e,latency,fanout,scale",
+          "Row groups to run.");
+ABSL_FLAG(bool, smoke, false,
+          "One run per row with tiny counts; exit 0 only if every row "
+          "produced a figure and no run lost a notification.");
+// The roles.
+ABSL_FLAG(std::string, role, "", "Internal: the role of a child process.");
+ABSL_FLAG(std::string, target, "", "Internal: host:port to dial.");
+ABSL_FLAG(uint64_t, raw_count, 0, "Internal: raw_client notifications.");
+ABSL_FLAG(uint32_t, per_message, 1, "Internal: raw_client per message.");
+ABSL_FLAG(bool, buffer_hint, false, "Internal: raw_client buffer_hint.");
+ABSL_FLAG(bool, opaque, false, "Internal: raw_client reads StreamOpaque.");
+ABSL_FLAG(uint64_t, outbox_items, 65536, "Internal: server outbox items.");
+ABSL_FLAG(uint64_t, outbox_bytes, uint64_t{64} << 20,
+          "Internal: server outbox bytes.");
+ABSL_FLAG(std::string, model, "notify", "Internal: client threading model.");
+ABSL_FLAG(int, sessions, 1, "Internal: client sessions.");
+ABSL_FLAG(uint64_t, expect, 0, "Internal: notifications per connection.");
+ABSL_FLAG(bool, record_latency, false, "Internal: client latency histogram.");
+ABSL_FLAG(uint64_t, max_queued, 65536, "Internal: client queue bound.");
+ABSL_FLAG(int, deadline_s, 120, "Internal: client gives up after this.");
+ABSL_FLAG(int, advises, 0, "Internal: scale client, advises per session.");
+ABSL_FLAG(int, scale_streams, 1000, "Scale rows: idle streams (sessions).");
+ABSL_FLAG(int, scale_connections, 100000,
+          "Scale rows: advise connections over those streams.");
+
+namespace mapinotify::bench {
+namespace {
+
+int RunDriver(int argc, char** argv) {
+  const bool smoke = absl::GetFlag(FLAGS_smoke);
+  const int runs = smoke ? 1 : std::max(1, absl::GetFlag(FLAGS_runs));
+  const uint64_t count = smoke ? 20000 : absl::GetFlag(FLAGS_count);
+  const double latency_s = smoke ? 0.3 : absl::GetFlag(FLAGS_latency_seconds);
+  const uint64_t latency_rate = absl::GetFlag(FLAGS_latency_rate);
+  const double fanout_s = smoke ? 0.3 : absl::GetFlag(FLAGS_fanout_seconds);
+  const int fanout_clients = absl::GetFlag(FLAGS_fanout_clients);
+  const std::string fanout_model = absl::GetFlag(FLAGS_fanout_model);
+  const std::vector<std::string> groups =
+      absl::StrSplit(absl::GetFlag(FLAGS_rows), ',');
+  auto want = [&groups](const std::string& g) {
+    return std::find(groups.begin(), groups.end(), g) != groups.end();
+  };
+
+  PrintHeader(argc, argv);
+  std::vector<Row> rows;
+  const uint64_t raw1 = std::max<uint64_t>(count / 4, 1000);
+  const uint64_t raw64 = count * 2;
+  if (want("raw")) {
+    for (uint32_t per : {1u, 64u}) {
+      for (bool hint : {false, true}) {
+        Row row;
+        row.name = absl::StrCat("Baseline: bare gRPC stream of v1.NotificationBatch, ",
+                                per, per == 1 ? " notification" : " notifications",
+                                "/message", hint ? ", buffer_hint" : "");
+        row.unit = "notif/s";
+        const uint64_t n = per == 1 ? raw1 : raw64;
+        row.note = absl::StrCat(Grouped(n), " notifications");
+        row.reference_candidate = per == 64;
+        row.run = [=] { return RunRaw(n, per, hint, false); };
+        rows.push_back(std::move(row));
+      }
+    }
+    Row row;
+    row.name = "Transport only: 64 notifications/message as opaque bytes, not "
+               "parsed, buffer_hint";
+    row.unit = "notif/s";
+    row.note = absl::StrCat(Grouped(raw64), " notifications");
+    row.run = [=] { return RunRaw(raw64, 64, true, true); };
+    rows.push_back(std::move(row));
+  }
+  struct Model {
+    const char* flag;
+    const char* name;
+  };
+  const Model models[] = {{"notify", "kNotificationThread"},
+                          {"init", "kInitThread (main thread pumps its loop)"},
+                          {"wrapped", "ThisThreadAdviseSink on a LoopThread"}};
+  if (want("e2e")) {
+    for (const Model& m : models) {
+      Row row;
+      row.name = absl::StrCat("End-to-end throughput, ", m.name);
+      row.unit = "notif/s";
+      row.note = absl::StrCat(Grouped(count), " notifications, 1 per Publish");
+      const std::string flag = m.flag;
+      row.run = [=] { return RunThroughput(flag, count, 1); };
+      rows.push_back(std::move(row));
+      if (flag == "notify") {
+        Row batched;
+        batched.name = "End-to-end throughput, kNotificationThread, 64 per Publish";
+        batched.unit = "notif/s";
+        batched.note = absl::StrCat(Grouped(count), " notifications");
+        batched.run = [=] { return RunThroughput(flag, count, 64); };
+        rows.push_back(std::move(batched));
+      }
+    }
+  }
+  if (want("latency")) {
+    for (const Model& m : models) {
+      Row row;
+      row.name = absl::StrCat("Latency at ", Grouped(latency_rate), "/s, ", m.name);
+      row.unit = "notif/s";
+      row.latency = true;
+      row.note = absl::StrCat(latency_s, " s");
+      const std::string flag = m.flag;
+      row.run = [=] { return RunPaced(flag, {1}, latency_rate, latency_s); };
+      rows.push_back(std::move(row));
+    }
+  }
+  if (want("fanout")) {
+    const std::vector<std::string> streams =
+        absl::StrSplit(absl::GetFlag(FLAGS_fanout_streams), ',');
+    const std::vector<std::string> rates =
+        absl::StrSplit(absl::GetFlag(FLAGS_fanout_rates), ',');
+    for (size_t i = 0; i < streams.size() && i < rates.size(); ++i) {
+      int n = 0;
+      uint64_t rate = 0;
+      if (!absl::SimpleAtoi(streams[i], &n) || !absl::SimpleAtoi(rates[i], &rate) ||
+          n <= 0 || rate == 0) {
+        std::fprintf(stderr, "bad --fanout_streams / --fanout_rates\n");
+        return 2;
+      }
+      const std::vector<int> spread = Spread(n, fanout_clients);
+      Row row;
+      row.name = absl::StrCat("Fan-out: ", Grouped(n), " stream(s) at ",
+                              Grouped(rate), " notif/s");
+      row.unit = "deliveries/s";
+      row.latency = true;
+      row.note = absl::StrCat(spread.size(), " client process(es), ",
+                              fanout_model, " model, ", fanout_s, " s");
+      row.run = [=] { return RunPaced(fanout_model, spread, rate, fanout_s); };
+      rows.push_back(std::move(row));
+    }
+  }
+  if (want("scale")) {
+    const int streams = smoke ? 10 : absl::GetFlag(FLAGS_scale_streams);
+    const int connections =
+        smoke ? 1000 : absl::GetFlag(FLAGS_scale_connections);
+    const uint64_t publishes = smoke ? 20000 : count;
+    // One scale run yields both rows: the first row's runs leave the second
+    // row's samples here, which its runs then take in order.
+    auto pending = std::make_shared<std::vector<Sample>>();
+    Row memory;
+    memory.name = absl::StrCat("Scale: server memory per idle advise connection (",
+                               Grouped(connections), " over ", Grouped(streams),
+                               " streams)");
+    memory.unit = "B/connection";
+    memory.no_ratio = true;
+    memory.extra_note = [](double kib) {
+      return absl::StrFormat("%.1f KiB per idle stream (RSS delta)", kib);
+    };
+    memory.run = [=]() -> absl::StatusOr<Sample> {
+      auto out = RunScale(streams, connections, publishes);
+      if (!out.ok()) return out.status();
+      pending->push_back(out->publish);
+      return out->memory;
+    };
+    rows.push_back(std::move(memory));
+    Row publish;
+    publish.name = absl::StrCat("Scale: Hub::Publish to one target, ",
+                                Grouped(connections),
+                                " registrations on other targets");
+    publish.unit = "publishes/s";
+    publish.no_ratio = true;
+    publish.extra_note = [](double none) {
+      return absl::StrCat(Grouped(none), "/s with none (target: within 0.8x)");
+    };
+    publish.note = absl::StrCat(Grouped(publishes),
+                                " publishes, nobody advised on that target");
+    publish.run = [pending]() -> absl::StatusOr<Sample> {
+      if (pending->empty()) {
+        return absl::FailedPreconditionError("the memory row's run failed");
+      }
+      Sample s = pending->front();
+      pending->erase(pending->begin());
+      return s;
+    };
+    rows.push_back(std::move(publish));
+  }
+  {
+    Row row;
+    row.name = "Store: SaveChanges ops/s, 4 advise connections, progress on/off";
+    row.not_yet = "the Store service client (client/include/mapinotify/store.h, "
+                  "in progress)";
+    rows.push_back(std::move(row));
+  }
+
+  const bool ok = RunRows(rows, runs);
+  PrintTable(rows, runs);
+  std::printf(
+      "\nFigures are medians of %d run(s) on a shared 2-core machine; absolute "
+      "values drift between runs, ratios less so. × ref: ratio to the faster "
+      "64-per-message v1.NotificationBatch baseline (paced rows have none: "
+      "their rate is the publisher's). Throughput: notifications counted in "
+      "the client's sinks over the time from the first OnNotify to the last "
+      "one returning. Latency: publish time (CLOCK_MONOTONIC, carried in the "
+      "message entry id) to OnNotify entry, in the client process. Peak RSS: "
+      "wait4 ru_maxrss, the largest over runs (client: the largest client "
+      "process). \"publisher reached\": what the server's publishing thread "
+      "achieved, including building the notifications. CPU µs/notification: "
+      "user + system time of each whole process (every thread, startup "
+      "included) over the notifications delivered; on 2 cores the rate "
+      "cannot exceed about 2e6 / (server + client) per second.\n",
+      runs);
+  std::fflush(stdout);
+  return ok ? 0 : 1;
+}
+
+
+}  // namespace
+}  // namespace mapinotify::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const std::string role = absl::GetFlag(FLAGS_role);
+  if (role.empty()) return mapinotify::bench::RunDriver(argc, argv);
+  if (role == "raw_server") return mapinotify::bench::RunRawServer();
+  if (role == "raw_client") return mapinotify::bench::RunRawClient();
+  if (role == "server") return mapinotify::bench::RunServer();
+  if (role == "client") return mapinotify::bench::RunClient();
+  std::fprintf(stderr, "unknown --role=%s\n", role.c_str());
+  return 2;
+}

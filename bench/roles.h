@@ -1,0 +1,62 @@
+// The roles this executable plays when the driver (main.cc) re-runs it:
+// each is a whole process, configured by the flags below and talking to the
+// driver in lines on stdin / stdout (see proc.h). Each returns the process
+// exit code.
+#ifndef MAPINOTIFY_BENCH_ROLES_H_
+#define MAPINOTIFY_BENCH_ROLES_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/flags/declare.h"
+
+// Flags of the roles (defined in main.cc).
+ABSL_DECLARE_FLAG(std::string, target);      // host:port to dial.
+ABSL_DECLARE_FLAG(uint64_t, raw_count);      // raw_client: notifications.
+ABSL_DECLARE_FLAG(uint32_t, per_message);    // raw_client: per message.
+ABSL_DECLARE_FLAG(bool, buffer_hint);        // raw_client: hint writes 2..n-1.
+ABSL_DECLARE_FLAG(bool, opaque);             // raw_client: StreamOpaque.
+ABSL_DECLARE_FLAG(uint64_t, outbox_items);   // server: Outbox::max_items.
+ABSL_DECLARE_FLAG(uint64_t, outbox_bytes);   // server: Outbox::max_bytes.
+ABSL_DECLARE_FLAG(std::string, model);       // client: notify|init|wrapped.
+ABSL_DECLARE_FLAG(int, sessions);            // client: sessions, 1 advise each.
+ABSL_DECLARE_FLAG(uint64_t, expect);         // client: per connection.
+ABSL_DECLARE_FLAG(bool, record_latency);     // client: keep a histogram.
+ABSL_DECLARE_FLAG(uint64_t, max_queued);     // client: per-connection bound.
+ABSL_DECLARE_FLAG(int, deadline_s);          // client: give up after this.
+ABSL_DECLARE_FLAG(int, advises);             // client: scale role, per session.
+
+namespace mapinotify::bench {
+
+// A bare gRPC callback-API server of bench/raw_stream.proto. Prints
+// "ready port=<p>", serves until its stdin closes.
+int RunRawServer();
+
+// Reads one RawStream.Stream (StreamOpaque with --opaque) of --raw_count
+// notifications from --target and
+// prints "result received=<n> rate=<notifications/s> ok=<0|1>".
+int RunRawClient();
+
+// mapinotifyd in-process (Server + Hub). Prints "ready port=<p>", then
+// serves commands from stdin until EOF:
+//   publish count=<n> per_call=<k> rate=<per second, 0 = unpaced>
+//     publishes n ObjectModified notifications on the benchmark folder, k
+//     per Hub::Publish call, paced by the clock when rate > 0, then the
+//     end marker; answers "published seconds=<s>".
+//   rss
+//     answers "rss kib=<VmRSS> streams=<n> registrations=<n>".
+int RunServer();
+
+// --sessions sessions of threading model --model, each advising one
+// connection on the benchmark folder. Prints "advised" once all are live,
+// then waits for every connection's end marker (or --deadline_s) and prints
+//   result received=<sum> missing=<sum> resyncs=<sum> unfinished=<n>
+//          first_ns=<t> last_ns=<t> tcp=<connections> hist=<Histogram>
+// With --advises > 0, the scale role instead: prints "opened" once its
+// sessions are open, advises --advises connections per session (each on its
+// own target) when it reads a line, prints "advised", exits at EOF.
+int RunClient();
+
+}  // namespace mapinotify::bench
+
+#endif  // MAPINOTIFY_BENCH_ROLES_H_

@@ -1,0 +1,70 @@
+// The driver's runs: each function starts the processes of one run of one
+// table row (proc.h), drives them, reaps them, and returns the row's figure.
+// Called from the driver's thread only.
+#ifndef MAPINOTIFY_BENCH_RUNS_H_
+#define MAPINOTIFY_BENCH_RUNS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace mapinotify::bench {
+
+// One run of one row.
+struct Sample {
+  double value = 0;          // The row's figure (notifications/s ...).
+  double p50 = 0, p99 = 0, p999 = 0;  // Latency, microseconds.
+  long server_rss_kib = 0;
+  long client_rss_kib = 0;   // The largest client process.
+  uint64_t missing = 0;      // Notifications that never reached a sink.
+  uint64_t resyncs = 0;      // Resync signals seen by sinks.
+  int unfinished = 0;        // Connections whose end marker never came.
+  int tcp = 0;               // TCP connections the clients opened.
+  double publish_rate = 0;   // What the publisher achieved.
+  double extra = 0;          // A second figure some rows note.
+  // CPU time per notification delivered, whole processes (startup included),
+  // microseconds; 0 when not measured.
+  double server_cpu_us = 0;
+  double client_cpu_us = 0;  // All client processes.
+  bool valid() const { return missing == 0 && resyncs == 0 && unfinished == 0; }
+};
+
+// Baseline: a bare gRPC stream of `count` notifications, `per_message` per
+// write, with buffer_hint on writes 2..n-1 when `hint`; as opaque bytes the
+// client does not parse when `opaque`, else as v1.NotificationBatch.
+absl::StatusOr<Sample> RunRaw(uint64_t count, uint32_t per_message, bool hint,
+                              bool opaque);
+
+// End-to-end throughput: one client with one connection of `model`
+// (notify, init, wrapped); the server publishes `count`, `per_call` per
+// Hub::Publish, as fast as it can, with queues large enough that nothing
+// overflows.
+absl::StatusOr<Sample> RunThroughput(const std::string& model, uint64_t count,
+                                     uint64_t per_call);
+
+// Paced publishing at `rate` per second for `seconds` to one connection in
+// each of sessions[i] sessions of client process i; latency recorded.
+absl::StatusOr<Sample> RunPaced(const std::string& model,
+                                std::vector<int> sessions, uint64_t rate,
+                                double seconds);
+
+// `streams` spread over at most `processes` clients.
+std::vector<int> Spread(int streams, int processes);
+
+struct ScaleResult {
+  Sample memory;   // value: bytes per connection; extra: KiB per stream.
+  Sample publish;  // value: publishes/s with the registrations; extra: without.
+};
+
+// Publishes `publish_count` to the benchmark folder (advised by nobody)
+// before and after `connections` registrations on other targets, spread
+// over `streams` sessions in 4 client processes, measuring the server's RSS
+// at each step.
+absl::StatusOr<ScaleResult> RunScale(int streams, int connections,
+                                     uint64_t publish_count);
+
+}  // namespace mapinotify::bench
+
+#endif  // MAPINOTIFY_BENCH_RUNS_H_

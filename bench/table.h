@@ -1,0 +1,48 @@
+// The benchmark's table: its rows, running them, and printing the header
+// and the Markdown table. Driver thread only.
+#ifndef MAPINOTIFY_BENCH_TABLE_H_
+#define MAPINOTIFY_BENCH_TABLE_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "bench/runs.h"
+
+namespace mapinotify::bench {
+
+// One row: how to run it once, and what its runs gave.
+struct Row {
+  std::string name;
+  std::string unit;                  // Of value: "notif/s", "deliveries/s".
+  bool latency = false;              // Print p50/p99/p99.9.
+  std::function<absl::StatusOr<Sample>()> run;  // Empty: not yet measured.
+  std::string not_yet;               // Why it is not measured.
+  std::string note;
+  bool reference_candidate = false;  // A 64-per-message baseline.
+  bool no_ratio = false;             // Its unit is not notifications/s.
+  // Describes the median of Sample::extra in the notes, when set.
+  std::function<std::string(double)> extra_note;
+  // Filled by the driver.
+  std::vector<Sample> samples;
+  std::vector<std::string> errors;
+};
+
+// `v` rounded, with thousands separators ("1,234,567").
+std::string Grouped(double v);
+
+// The header: command line, date, machine, load, gRPC version, payload.
+void PrintHeader(int argc, char** argv);
+
+// Runs every measured row `runs` times (progress on stderr); false when a
+// measured row has no valid figure or a run lost notifications.
+bool RunRows(std::vector<Row>& rows, int runs);
+
+// The Markdown table: medians of the valid runs, ratios to the faster
+// 64-per-message baseline, peak RSS, notes; then how to read it.
+void PrintTable(const std::vector<Row>& rows, int runs);
+
+}  // namespace mapinotify::bench
+
+#endif  // MAPINOTIFY_BENCH_TABLE_H_

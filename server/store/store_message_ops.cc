@@ -1,0 +1,185 @@
+// Store::Impl: operations on several saved messages of a folder (delete,
+// copy / move, read flags) and new-mail delivery.
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/internal/status_macros.h"
+#include "mapinotify/status.h"
+#include "server/store/store_impl.h"
+
+namespace mapinotify::server::store {
+namespace {
+
+absl::Status CheckNonEmpty(const std::vector<EntryId>& messages,
+                           const char* call) {
+  if (!messages.empty()) return absl::OkStatus();
+  return MapiError(MAPI_E_INVALID_PARAMETER,
+                   absl::StrCat(call, ": the list of messages is empty"));
+}
+
+void SetWarning(bool partial, SCODE* warning) {
+  if (warning != nullptr) {
+    *warning = partial ? MAPI_W_PARTIAL_COMPLETION : S_OK;
+  }
+}
+
+}  // namespace
+
+absl::Status Store::Impl::DeleteMessages(const EntryId& folder,
+                                         const std::vector<EntryId>& messages,
+                                         ULONG flags, SCODE* warning) {
+  MAPINOTIFY_RETURN_IF_ERROR(
+      CheckFlags(flags, MESSAGE_DIALOG, "DeleteMessages"));
+  MAPINOTIFY_RETURN_IF_ERROR(CheckNonEmpty(messages, "DeleteMessages"));
+  absl::MutexLock lock(&mu_);
+  MAPINOTIFY_ASSIGN_OR_RETURN(const ObjectNumber folder_number,
+                              FolderNumberLocked(folder));
+  MAPINOTIFY_ASSIGN_OR_RETURN(const std::vector<ObjectNumber> numbers,
+                              DecodeListLocked(messages));
+  const FolderCounters before = CountersLocked(folder_number);
+  const Folder& source = FolderLocked(folder_number);
+  NotificationBatch batch;
+  bool partial = false;
+  for (ObjectNumber number : numbers) {
+    if (source.messages.count(number) == 0) {
+      partial = true;
+      continue;
+    }
+    DeleteMessageLocked(number, &batch);
+  }
+  AddCountersChangeLocked(folder_number, before, &batch);
+  PublishLocked(&batch);
+  SetWarning(partial, warning);
+  return absl::OkStatus();
+}
+
+absl::Status Store::Impl::CopyMessages(const EntryId& source,
+                                       const std::vector<EntryId>& messages,
+                                       const EntryId& dest, ULONG flags,
+                                       SCODE* warning) {
+  MAPINOTIFY_RETURN_IF_ERROR(
+      CheckFlags(flags, MESSAGE_MOVE | MESSAGE_DIALOG, "CopyMessages"));
+  MAPINOTIFY_RETURN_IF_ERROR(CheckNonEmpty(messages, "CopyMessages"));
+  const bool move = (flags & MESSAGE_MOVE) != 0;
+  absl::MutexLock lock(&mu_);
+  MAPINOTIFY_ASSIGN_OR_RETURN(const ObjectNumber source_number,
+                              FolderNumberLocked(source));
+  MAPINOTIFY_ASSIGN_OR_RETURN(const ObjectNumber dest_number,
+                              FolderNumberLocked(dest));
+  MAPINOTIFY_ASSIGN_OR_RETURN(const std::vector<ObjectNumber> numbers,
+                              DecodeListLocked(messages));
+  const FolderCounters source_before = CountersLocked(source_number);
+  const FolderCounters dest_before = CountersLocked(dest_number);
+  Folder& from = FolderLocked(source_number);
+  Folder& to = FolderLocked(dest_number);
+  NotificationBatch batch;
+  bool partial = false;
+  for (ObjectNumber number : numbers) {
+    if (from.messages.count(number) == 0) {
+      partial = true;
+      continue;
+    }
+    if (move && source_number == dest_number) continue;  // Nothing to do.
+    const ObjectNumber copy = NewNumberLocked();
+    Message& message = messages_[copy];
+    message = messages_.at(number);
+    message.parent = dest_number;
+    to.messages.insert(copy);
+    if (move) {
+      messages_.erase(number);
+      from.messages.erase(number);
+      batch.ObjectMoved(codec_.Encode(copy), MAPI_MESSAGE, dest,
+                        codec_.Encode(number), source);
+    } else {
+      batch.ObjectCopied(codec_.Encode(copy), MAPI_MESSAGE, dest,
+                         codec_.Encode(number), source);
+    }
+  }
+  if (source_number != dest_number) {
+    AddCountersChangeLocked(source_number, source_before, &batch);
+  }
+  AddCountersChangeLocked(dest_number, dest_before, &batch);
+  PublishLocked(&batch);
+  SetWarning(partial, warning);
+  return absl::OkStatus();
+}
+
+absl::Status Store::Impl::SetReadFlags(const EntryId& folder,
+                                       const std::vector<EntryId>& messages,
+                                       ULONG flags, SCODE* warning) {
+  MAPINOTIFY_RETURN_IF_ERROR(
+      CheckFlags(flags, CLEAR_READ_FLAG | SUPPRESS_RECEIPT | MESSAGE_DIALOG,
+                 "SetReadFlags"));
+  const bool clear = (flags & CLEAR_READ_FLAG) != 0;
+  absl::MutexLock lock(&mu_);
+  MAPINOTIFY_ASSIGN_OR_RETURN(const ObjectNumber folder_number,
+                              FolderNumberLocked(folder));
+  const Folder& target = FolderLocked(folder_number);
+  std::vector<ObjectNumber> numbers;
+  if (messages.empty()) {
+    numbers.assign(target.messages.begin(), target.messages.end());
+  } else {
+    MAPINOTIFY_ASSIGN_OR_RETURN(numbers, DecodeListLocked(messages));
+  }
+  const FolderCounters before = CountersLocked(folder_number);
+  NotificationBatch batch;
+  bool partial = false;
+  for (ObjectNumber number : numbers) {
+    if (target.messages.count(number) == 0) {
+      partial = true;
+      continue;
+    }
+    Message& message = messages_.at(number);
+    const ULONG old_flags = message.flags();
+    const ULONG new_flags =
+        clear ? (old_flags & ~MSGFLAG_READ) : (old_flags | MSGFLAG_READ);
+    if (new_flags == old_flags) continue;
+    message.props.Set(
+        PropValue{PR_MESSAGE_FLAGS, static_cast<int32_t>(new_flags)});
+    batch.ObjectModified(codec_.Encode(number), MAPI_MESSAGE, folder,
+                         {PR_MESSAGE_FLAGS});
+  }
+  AddCountersChangeLocked(folder_number, before, &batch);
+  PublishLocked(&batch);
+  SetWarning(partial, warning);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<EntryId> Store::Impl::DeliverNewMail(
+    const std::vector<PropValue>& props) {
+  const FileTime now = FileTimeNow();
+  Message message;
+  message.parent = kInboxNumber;
+  message.props.Set(PropValue{PR_MESSAGE_CLASS, std::string("IPM.Note")});
+  message.props.Set(PropValue{PR_MESSAGE_FLAGS, int32_t{0}});
+  message.props.Set(PropValue{PR_MESSAGE_DELIVERY_TIME, now});
+  for (size_t i = 0; i < props.size(); ++i) {
+    const SCODE scode = CheckSettable(props[i]);
+    if (scode != S_OK) {
+      return MapiError(
+          scode, absl::StrFormat("DeliverNewMail: property %u (tag 0x%08X) "
+                                 "cannot be set",
+                                 i, props[i].tag));
+    }
+    message.props.Set(props[i]);
+  }
+  message.created = message.modified = now;
+  const std::string message_class = message.message_class();
+  const ULONG message_flags = message.flags();
+
+  absl::MutexLock lock(&mu_);
+  const FolderCounters before = CountersLocked(kInboxNumber);
+  const ObjectNumber number = NewNumberLocked();
+  messages_.emplace(number, std::move(message));
+  FolderLocked(kInboxNumber).messages.insert(number);
+  const EntryId id = codec_.Encode(number);
+  NotificationBatch batch;
+  batch.ObjectCreated(id, MAPI_MESSAGE, inbox_id_);
+  AddCountersChangeLocked(kInboxNumber, before, &batch);
+  batch.NewMail(id, inbox_id_, message_class, message_flags);
+  PublishLocked(&batch);
+  return id;
+}
+
+}  // namespace mapinotify::server::store

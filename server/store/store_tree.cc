@@ -1,0 +1,306 @@
+// Store::Impl: lookups in the folder tree, counters, the subtree walks
+// behind copy / delete, publishing, listings and the consistency check.
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "mapinotify/status.h"
+#include "server/hub/hub.h"
+#include "server/store/store_impl.h"
+
+namespace mapinotify::server::store {
+namespace {
+
+absl::Status Corrupt(const std::string& what) {
+  return MapiError(MAPI_E_CORRUPT_STORE, what);
+}
+
+}  // namespace
+
+// --- Impl: lookups.
+
+absl::StatusOr<ObjectNumber> Store::Impl::FolderNumberLocked(
+    const EntryId& entry_id) const {
+  absl::StatusOr<ObjectNumber> number = codec_.Decode(entry_id);
+  if (!number.ok()) return number.status();
+  if (folders_.count(*number) != 0) return *number;
+  if (messages_.count(*number) != 0) {
+    return MapiError(MAPI_E_INVALID_PARAMETER,
+                     "the entry id names a message, not a folder");
+  }
+  if (*number == kStoreNumber) {
+    return MapiError(MAPI_E_INVALID_PARAMETER,
+                     "the entry id names the store, not a folder");
+  }
+  return MapiError(MAPI_E_NOT_FOUND, "no such folder (deleted or never was)");
+}
+
+absl::StatusOr<ObjectNumber> Store::Impl::MessageNumberLocked(
+    const EntryId& entry_id) const {
+  absl::StatusOr<ObjectNumber> number = codec_.Decode(entry_id);
+  if (!number.ok()) return number.status();
+  if (messages_.count(*number) != 0) return *number;
+  if (folders_.count(*number) != 0 || *number == kStoreNumber) {
+    return MapiError(MAPI_E_INVALID_PARAMETER,
+                     "the entry id names a folder or the store, not a message");
+  }
+  return MapiError(MAPI_E_NOT_FOUND,
+                   "no such message (deleted, moved, or never saved)");
+}
+
+Folder& Store::Impl::FolderLocked(ObjectNumber number) {
+  return folders_.at(number);
+}
+
+const Folder& Store::Impl::FolderLocked(ObjectNumber number) const {
+  return folders_.at(number);
+}
+
+EntryId Store::Impl::ParentIdLocked(ObjectNumber folder) const {
+  const ObjectNumber parent = FolderLocked(folder).parent;
+  return codec_.Encode(parent == 0 ? folder : parent);
+}
+
+absl::StatusOr<std::vector<ObjectNumber>> Store::Impl::DecodeListLocked(
+    const std::vector<EntryId>& ids) const {
+  std::vector<ObjectNumber> numbers;
+  numbers.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    absl::StatusOr<ObjectNumber> number = codec_.Decode(ids[i]);
+    if (!number.ok()) {
+      return MapiError(ScodeOf(number.status()),
+                       absl::StrCat("entry id ", i, " of the list: ",
+                                    number.status().message()));
+    }
+    if (std::find(numbers.begin(), numbers.end(), *number) == numbers.end()) {
+      numbers.push_back(*number);
+    }
+  }
+  return numbers;
+}
+
+ObjectNumber Store::Impl::ChildNamedLocked(ObjectNumber parent,
+                                           const std::string& name,
+                                           ObjectNumber except) const {
+  for (ObjectNumber child : FolderLocked(parent).subfolders) {
+    if (child != except &&
+        absl::EqualsIgnoreCase(FolderLocked(child).name(), name)) {
+      return child;
+    }
+  }
+  return 0;
+}
+
+bool Store::Impl::InSubtreeLocked(ObjectNumber number,
+                                  ObjectNumber root) const {
+  while (number != 0) {
+    if (number == root) return true;
+    number = FolderLocked(number).parent;
+  }
+  return false;
+}
+
+std::vector<ObjectNumber> Store::Impl::SubtreeLocked(ObjectNumber root) const {
+  std::vector<ObjectNumber> order;
+  std::vector<ObjectNumber> stack = {root};
+  while (!stack.empty()) {
+    const ObjectNumber number = stack.back();
+    stack.pop_back();
+    order.push_back(number);
+    const auto& children = FolderLocked(number).subfolders;
+    stack.insert(stack.end(), children.rbegin(), children.rend());
+  }
+  return order;
+}
+
+FolderCounters Store::Impl::CountersLocked(ObjectNumber number) const {
+  const Folder& folder = FolderLocked(number);
+  FolderCounters counters;
+  counters.content_count = static_cast<int32_t>(folder.messages.size());
+  for (ObjectNumber m : folder.messages) {
+    if (messages_.at(m).unread()) ++counters.content_unread;
+  }
+  counters.subfolders = !folder.subfolders.empty();
+  counters.child_count = static_cast<int32_t>(folder.subfolders.size());
+  return counters;
+}
+
+// --- Impl: changes and notifications.
+
+void Store::Impl::AddCountersChangeLocked(ObjectNumber folder,
+                                          const FolderCounters& before,
+                                          NotificationBatch* batch) const {
+  const std::vector<ULONG> changed =
+      FolderCounters::Changed(before, CountersLocked(folder));
+  if (changed.empty()) return;
+  batch->ObjectModified(codec_.Encode(folder), MAPI_FOLDER,
+                        ParentIdLocked(folder), changed);
+}
+
+void Store::Impl::DeleteMessageLocked(ObjectNumber number,
+                                      NotificationBatch* batch) {
+  auto it = messages_.find(number);
+  const ObjectNumber folder = it->second.parent;
+  messages_.erase(it);
+  FolderLocked(folder).messages.erase(number);
+  batch->ObjectDeleted(codec_.Encode(number), MAPI_MESSAGE,
+                       codec_.Encode(folder));
+}
+
+void Store::Impl::DeleteSubtreeLocked(ObjectNumber root,
+                                      NotificationBatch* batch) {
+  std::vector<ObjectNumber> order = SubtreeLocked(root);
+  // Reversed pre-order: every folder after all of its descendants.
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    Folder& folder = FolderLocked(*it);
+    const EntryId folder_id = codec_.Encode(*it);
+    for (ObjectNumber m : folder.messages) {
+      messages_.erase(m);
+      batch->ObjectDeleted(codec_.Encode(m), MAPI_MESSAGE, folder_id);
+    }
+    batch->ObjectDeleted(folder_id, MAPI_FOLDER, ParentIdLocked(*it));
+  }
+  FolderLocked(FolderLocked(root).parent).subfolders.erase(root);
+  for (ObjectNumber number : order) folders_.erase(number);
+}
+
+ObjectNumber Store::Impl::CopySubtreeLocked(ObjectNumber folder,
+                                            ObjectNumber dest_parent,
+                                            const std::string& name,
+                                            bool subfolders,
+                                            NotificationBatch* batch) {
+  const FileTime now = FileTimeNow();
+  ObjectNumber top = 0;
+  // (source folder, parent of its copy), visited in pre-order.
+  std::vector<std::pair<ObjectNumber, ObjectNumber>> stack = {
+      {folder, dest_parent}};
+  while (!stack.empty()) {
+    const auto [source, parent] = stack.back();
+    stack.pop_back();
+    const ObjectNumber number = NewNumberLocked();
+    const Folder& original = FolderLocked(source);
+    Folder& copy = folders_[number];
+    copy.parent = parent;
+    copy.folder_type = FOLDER_GENERIC;
+    copy.props = original.props;
+    copy.created = copy.modified = now;
+    FolderLocked(parent).subfolders.insert(number);
+    const EntryId copy_id = codec_.Encode(number);
+    if (top == 0) {
+      top = number;
+      copy.props.Set(PropValue{PR_DISPLAY_NAME, name});
+      batch->ObjectCopied(copy_id, MAPI_FOLDER, codec_.Encode(parent),
+                          codec_.Encode(source), ParentIdLocked(source));
+    } else {
+      batch->ObjectCreated(copy_id, MAPI_FOLDER, codec_.Encode(parent));
+    }
+    for (ObjectNumber m : original.messages) {
+      const ObjectNumber message = NewNumberLocked();
+      Message& duplicate = messages_[message];
+      duplicate = messages_.at(m);
+      duplicate.parent = number;
+      copy.messages.insert(message);
+      batch->ObjectCreated(codec_.Encode(message), MAPI_MESSAGE, copy_id);
+    }
+    if (subfolders) {
+      for (auto it = original.subfolders.rbegin();
+           it != original.subfolders.rend(); ++it) {
+        stack.emplace_back(*it, number);
+      }
+    }
+  }
+  return top;
+}
+
+void Store::Impl::PublishLocked(NotificationBatch* batch) {
+  if (hub_ == nullptr || batch->empty()) return;
+  hub_->Publish(batch->Take());
+}
+
+// --- Impl: listings and the consistency check.
+
+absl::StatusOr<std::vector<EntryId>> Store::Impl::ListSubfolders(
+    const EntryId& folder) const {
+  absl::ReaderMutexLock lock(&mu_);
+  absl::StatusOr<ObjectNumber> number = FolderNumberLocked(folder);
+  if (!number.ok()) return number.status();
+  std::vector<EntryId> ids;
+  for (ObjectNumber n : FolderLocked(*number).subfolders) {
+    ids.push_back(codec_.Encode(n));
+  }
+  return ids;
+}
+
+absl::StatusOr<std::vector<EntryId>> Store::Impl::ListMessages(
+    const EntryId& folder) const {
+  absl::ReaderMutexLock lock(&mu_);
+  absl::StatusOr<ObjectNumber> number = FolderNumberLocked(folder);
+  if (!number.ok()) return number.status();
+  std::vector<EntryId> ids;
+  for (ObjectNumber n : FolderLocked(*number).messages) {
+    ids.push_back(codec_.Encode(n));
+  }
+  return ids;
+}
+
+absl::Status Store::Impl::CheckConsistency() const {
+  absl::ReaderMutexLock lock(&mu_);
+  for (ObjectNumber n = kRootNumber; n <= kDeletedItemsNumber; ++n) {
+    if (folders_.count(n) == 0) {
+      return Corrupt(absl::StrCat("well-known folder ", n, " is missing"));
+    }
+  }
+  if (folders_.at(kRootNumber).parent != 0) {
+    return Corrupt("the root folder has a parent");
+  }
+  size_t folders_seen = 0;
+  size_t messages_seen = 0;
+  std::vector<ObjectNumber> stack = {kRootNumber};
+  while (!stack.empty()) {
+    const ObjectNumber number = stack.back();
+    stack.pop_back();
+    ++folders_seen;
+    if (folders_seen > folders_.size()) {
+      return Corrupt("a folder is reachable twice (a cycle)");
+    }
+    const Folder& folder = folders_.at(number);
+    for (ObjectNumber child : folder.subfolders) {
+      auto it = folders_.find(child);
+      if (it == folders_.end()) {
+        return Corrupt(absl::StrCat("folder ", number, " lists missing ",
+                                    "subfolder ", child));
+      }
+      if (it->second.parent != number) {
+        return Corrupt(absl::StrCat("subfolder ", child, " of ", number,
+                                    " names parent ", it->second.parent));
+      }
+      stack.push_back(child);
+    }
+    for (ObjectNumber m : folder.messages) {
+      auto it = messages_.find(m);
+      if (it == messages_.end()) {
+        return Corrupt(
+            absl::StrCat("folder ", number, " lists missing ", "message ", m));
+      }
+      if (it->second.parent != number) {
+        return Corrupt(absl::StrCat("message ", m, " of ", number,
+                                    " names parent ", it->second.parent));
+      }
+      ++messages_seen;
+    }
+  }
+  if (folders_seen != folders_.size()) {
+    return Corrupt(absl::StrCat(folders_.size() - folders_seen,
+                                " folders are not reachable from the root"));
+  }
+  if (messages_seen != messages_.size()) {
+    return Corrupt(absl::StrCat(messages_.size() - messages_seen,
+                                " messages are in no folder"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace mapinotify::server::store
