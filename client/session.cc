@@ -29,6 +29,10 @@ absl::Status Session::Unadvise(ConnectionId connection) {
   return impl_->Unadvise(connection);
 }
 
+absl::StatusOr<std::unique_ptr<MsgStore>> Session::OpenMsgStore() {
+  return impl_->OpenMsgStore();
+}
+
 uint64_t Session::epoch() const { return impl_->epoch(); }
 
 SessionStats Session::stats() const { return impl_->stats(); }

@@ -2,7 +2,10 @@
 # grpcpp; the public headers (client/include/mapinotify) never do.
 add_library(mapinotify_client STATIC
   session.cc
+  internal/caller.cc
+  internal/grpc_status.cc
   internal/session_impl.cc
+  internal/store_client.cc
   internal/subscribe_stream.cc)
 add_library(mapinotify::client ALIAS mapinotify_client)
 target_include_directories(mapinotify_client
@@ -11,6 +14,7 @@ target_include_directories(mapinotify_client
   PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(mapinotify_client
   PUBLIC mapinotify_client_core mapinotify_common absl::status absl::statusor
-         absl::time
-  PRIVATE mapinotify_grpc_proto gRPC::grpc++ absl::synchronization)
+         absl::synchronization absl::time
+  PRIVATE mapinotify_grpc_proto gRPC::grpc++ absl::random_random
+          absl::strings)
 mapinotify_warnings(mapinotify_client)

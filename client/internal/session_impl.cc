@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "client/internal/caller.h"
 #include "common/internal/proto_convert.h"
 #include "mapinotify/message_loop.h"
 #include "mapinotify/status.h"
@@ -79,8 +80,8 @@ absl::StatusOr<std::unique_ptr<Session::Impl>> Session::Impl::Open(
   dispatch.max_queued_bytes = impl->options_.max_queued_bytes_per_connection;
   impl->dispatcher_ =
       std::make_unique<internal::Dispatcher>(std::move(loop), dispatch);
-  impl->stream_ =
-      std::make_unique<internal::SubscribeStream>(impl->stub_.get(), impl.get());
+  impl->stream_ = std::make_unique<internal::SubscribeStream>(
+      impl->stub_.get(), impl.get(), impl->session_id_);
   impl->stream_->Start();
 
   // The server's hello carries the epoch; waiting for it proves the stream.
@@ -109,10 +110,16 @@ absl::StatusOr<std::unique_ptr<Session::Impl>> Session::Impl::Open(
 Session::Impl::Impl(SessionOptions options,
                     std::shared_ptr<grpc::Channel> channel)
     : options_(std::move(options)),
+      session_id_(internal::NewSessionId()),
       channel_(std::move(channel)),
-      stub_(v1::Notifications::NewStub(channel_)) {}
+      stub_(v1::Notifications::NewStub(channel_)),
+      store_client_(std::make_shared<internal::StoreClient>(
+          channel_, session_id_, options_.store_call_timeout)) {}
 
 Session::Impl::~Impl() {
+  // Objects of the store that outlive the session stop calling the server
+  // (which releases the session's handles when the stream below ends).
+  store_client_->Close();
   // Fence every connection first (no sink runs after this), then close the
   // stream, then stop the notification thread.
   if (dispatcher_ != nullptr) {
@@ -211,6 +218,10 @@ absl::Status Session::Impl::Unadvise(ConnectionId connection) {
   request.mutable_unadvise()->set_connection(connection);
   stream_->Send(std::move(request)).IgnoreError();
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<MsgStore>> Session::Impl::OpenMsgStore() {
+  return internal::StoreClient::OpenMsgStore(store_client_);
 }
 
 uint64_t Session::Impl::epoch() const {

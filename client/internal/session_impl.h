@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/types/optional.h"
 #include "client/dispatcher.h"
+#include "client/internal/store_client.h"
 #include "client/internal/subscribe_stream.h"
 #include "client/notification_thread.h"
 #include "mapinotify/session.h"
@@ -40,6 +41,7 @@ class Session::Impl final : public internal::StreamHandler {
                                       std::shared_ptr<AdviseSink> sink)
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status Unadvise(ConnectionId connection) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::unique_ptr<MsgStore>> OpenMsgStore();
   uint64_t epoch() const ABSL_LOCKS_EXCLUDED(mu_);
   SessionStats stats() const;
 
@@ -62,8 +64,13 @@ class Session::Impl final : public internal::StreamHandler {
 
   // Constant after construction.
   const SessionOptions options_;
+  // The session's identity on the wire (client/internal/caller.h).
+  const std::string session_id_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Notifications::Stub> stub_;
+  // Shared with every MsgStore and Message of the session; closed when the
+  // session is destroyed.
+  const std::shared_ptr<internal::StoreClient> store_client_;
   // Declared before the dispatcher: the dispatcher's sinks run on its loop.
   std::unique_ptr<internal::NotificationThread> notification_thread_;
   std::unique_ptr<internal::Dispatcher> dispatcher_;

@@ -3,28 +3,15 @@
 #include <string>
 #include <utility>
 
-#include "mapinotify/status.h"
-#include "mapinotify/v1/mapi.pb.h"
+#include "client/internal/caller.h"
 
 namespace mapinotify::internal {
 
-absl::Status FromGrpcStatus(const grpc::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  v1::MapiError details;
-  if (!status.error_details().empty() &&
-      details.ParseFromString(status.error_details()) && details.scode() < 0) {
-    absl::Status s(static_cast<absl::StatusCode>(status.error_code()),
-                   status.error_message());
-    s.SetPayload(kScodePayloadUrl, absl::Cord(std::to_string(details.scode())));
-    return s;
-  }
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
-}
-
 SubscribeStream::SubscribeStream(v1::Notifications::Stub* stub,
-                                 StreamHandler* handler)
+                                 StreamHandler* handler,
+                                 const std::string& session_id)
     : handler_(handler) {
+  AddCallerMetadata(session_id, &context_);
   stub->async()->Subscribe(&context_, this);
 }
 

@@ -7,11 +7,13 @@
 
 #include <deque>
 #include <memory>
+#include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "client/internal/grpc_status.h"
 #include "mapinotify/v1/notifications.grpc.pb.h"
 
 namespace mapinotify::internal {
@@ -34,8 +36,12 @@ class SubscribeStream final
     : public grpc::ClientBidiReactor<v1::SubscribeRequest,
                                      v1::SubscribeResponse> {
  public:
-  // `handler` must outlive the stream (until WaitDone returns).
-  SubscribeStream(v1::Notifications::Stub* stub, StreamHandler* handler);
+  // `handler` must outlive the stream (until WaitDone returns). The call
+  // carries `session_id` and the constructing thread's tag as its caller
+  // metadata (client/internal/caller.h), so that the server can release the
+  // session's store handles when the stream ends.
+  SubscribeStream(v1::Notifications::Stub* stub, StreamHandler* handler,
+                  const std::string& session_id);
   ~SubscribeStream() override;
 
   // Starts the call. Call once.
@@ -74,10 +80,6 @@ class SubscribeStream final
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   absl::Notification done_;
 };
-
-// grpc::Status -> absl::Status, rehydrating the MAPI SCODE from
-// error_details (mapinotify.v1.MapiError) when present.
-absl::Status FromGrpcStatus(const grpc::Status& status);
 
 }  // namespace mapinotify::internal
 

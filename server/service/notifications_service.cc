@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "mapinotify/mapi.h"
 #include "mapinotify/status.h"
+#include "server/service/caller.h"
 #include "server/service/grpc_status.h"
 
 namespace mapinotify::server {
@@ -62,8 +63,12 @@ class NotificationsService::Reactor final
     : public grpc::ServerBidiReactor<v1::SubscribeRequest,
                                      v1::SubscribeResponse> {
  public:
-  Reactor(NotificationsService* service, Hub* hub)
-      : service_(service), hub_(hub), handle_(std::make_shared<Handle>(this)) {
+  // `session`: the client session the stream belongs to; empty for none.
+  Reactor(NotificationsService* service, Hub* hub, std::string session)
+      : service_(service),
+        hub_(hub),
+        session_(std::move(session)),
+        handle_(std::make_shared<Handle>(this)) {
     std::weak_ptr<Handle> weak = handle_;
     outbox_ = hub_->OpenStream([weak] {
       if (std::shared_ptr<Handle> h = weak.lock()) {
@@ -74,21 +79,29 @@ class NotificationsService::Reactor final
 
   // Starts reading and writing; the stream is registered for Shutdown.
   void Begin() {
+    if (!session_.empty()) service_->SessionStreamOpened(session_);
     service_->Register(handle_);
     StartRead(&request_);
     MaybeWrite();
   }
 
   // Ends the stream with `status` once the write in flight (if any) is done.
-  // Queued but unwritten items are dropped. Idempotent; thread-safe.
+  // Queued but unwritten items are dropped. Idempotent (the first status
+  // wins); thread-safe. Every call re-checks whether Finish can run now: a
+  // write that completes (even failed) after the stream began ending calls
+  // End again, and must then finish the call, or gRPC would wait for it
+  // forever (a cancelled call with a write in flight hung Server::Shutdown).
   void End(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
+    bool first = false;
     {
       absl::MutexLock lock(&mu_);
-      if (ending_) return;
-      ending_ = true;
-      end_status_ = ToGrpcStatus(status);
+      if (!ending_) {
+        first = true;
+        ending_ = true;
+        end_status_ = ToGrpcStatus(status);
+      }
     }
-    outbox_->Close();
+    if (first) outbox_->Close();
     MaybeFinish();
   }
 
@@ -143,6 +156,7 @@ class NotificationsService::Reactor final
     service_->Unregister(handle_.get());
     handle_->Detach();
     hub_->CloseStream(outbox_.get());
+    if (!session_.empty()) service_->SessionStreamEnded(session_);
     delete this;
   }
 
@@ -187,11 +201,10 @@ class NotificationsService::Reactor final
         if (!key.ok()) {
           // Refused before the hub sees it: answer on the stream; the stream
           // and its other connections go on.
-          v1::SubscribeResponse answer;
-          answer.mutable_advised()->set_connection(advise.connection());
-          *answer.mutable_advised()->mutable_status() =
-              ToConnectionStatus(key.status());
-          if (outbox_->PushControl(std::move(answer))) outbox_->Wake();
+          if (outbox_->PushControl(
+                  AdvisedResponse(advise.connection(), key.status()))) {
+            outbox_->Wake();
+          }
           return absl::OkStatus();
         }
         // The hub answers on the stream, success or failure.
@@ -235,6 +248,7 @@ class NotificationsService::Reactor final
 
   NotificationsService* const service_;
   Hub* const hub_;
+  const std::string session_;
   const std::shared_ptr<Handle> handle_;
   std::shared_ptr<Outbox> outbox_;  // Set in the constructor, then constant.
 
@@ -260,11 +274,43 @@ NotificationsService::NotificationsService(Hub* hub, Options options)
 
 NotificationsService::~NotificationsService() = default;
 
+namespace {
+
+// A Subscribe call refused before it started (malformed caller metadata):
+// finishes at once with `status`.
+class RefusedStream final
+    : public grpc::ServerBidiReactor<v1::SubscribeRequest,
+                                     v1::SubscribeResponse> {
+ public:
+  explicit RefusedStream(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
 grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>*
-NotificationsService::Subscribe(grpc::CallbackServerContext* /*context*/) {
-  auto* reactor = new Reactor(this, hub_);
+NotificationsService::Subscribe(grpc::CallbackServerContext* context) {
+  absl::StatusOr<std::string> session = SessionIdFromMetadata(*context);
+  if (!session.ok()) return new RefusedStream(ToGrpcStatus(session.status()));
+  auto* reactor = new Reactor(this, hub_, *std::move(session));
   reactor->Begin();
   return reactor;
+}
+
+void NotificationsService::SessionStreamOpened(const std::string& session) {
+  absl::MutexLock lock(&mu_);
+  ++session_streams_[session];
+}
+
+void NotificationsService::SessionStreamEnded(const std::string& session) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = session_streams_.find(session);
+    if (it == session_streams_.end()) return;
+    if (--it->second != 0) return;
+    session_streams_.erase(it);
+  }
+  if (options_.on_session_end) options_.on_session_end(session);
 }
 
 void NotificationsService::Register(std::shared_ptr<Handle> handle) {

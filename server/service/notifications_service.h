@@ -29,6 +29,13 @@ class NotificationsService final : public v1::Notifications::CallbackService {
     // The stream stops reading requests while this many answers wait to be
     // written (flow control for a client that sends but does not read).
     size_t max_pending_answers = 1024;
+    // Called when the last open Subscribe stream of a client session (the
+    // `mapinotify-session` metadata of the call, see caller.h) has ended, on
+    // the gRPC thread that ran the stream's OnDone, with no lock held; the
+    // server releases the session's open store handles there. Streams
+    // without the metadata belong to no session and never trigger it. May
+    // be empty.
+    std::function<void(const std::string& session)> on_session_end;
   };
 
   // `hub` must outlive the service.
@@ -43,6 +50,10 @@ class NotificationsService final : public v1::Notifications::CallbackService {
   // Number of streams open now.
   size_t open_streams() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Opens a stream. A call whose `mapinotify-session` metadata is present
+  // but malformed is refused with INVALID_ARGUMENT
+  // (MAPI_E_INVALID_PARAMETER); one without it is served and belongs to no
+  // session.
   grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>*
   Subscribe(grpc::CallbackServerContext* context) override;
 
@@ -58,6 +69,11 @@ class NotificationsService final : public v1::Notifications::CallbackService {
  private:
   void Register(std::shared_ptr<Handle> handle) ABSL_LOCKS_EXCLUDED(mu_);
   void Unregister(const Handle* handle) ABSL_LOCKS_EXCLUDED(mu_);
+  // Counts the open streams of `session` (non-empty); the last one to end
+  // calls options_.on_session_end.
+  void SessionStreamOpened(const std::string& session)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void SessionStreamEnded(const std::string& session) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Constant after construction.
   Hub* const hub_;
@@ -65,6 +81,9 @@ class NotificationsService final : public v1::Notifications::CallbackService {
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<const Handle*, std::shared_ptr<Handle>> streams_
+      ABSL_GUARDED_BY(mu_);
+  // Open streams per client session id.
+  absl::flat_hash_map<std::string, size_t> session_streams_
       ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status shutdown_status_ ABSL_GUARDED_BY(mu_);

@@ -4,6 +4,8 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <functional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -27,15 +29,39 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 
   std::unique_ptr<Server> server(new Server());
   server->host_ = options.address.substr(0, colon);
+  Server* self = server.get();
+  if (!options.hub.validator) {
+    // The store does not exist yet (it publishes into the hub): the
+    // validator reaches it through the server, which sets store_ below,
+    // before anything is served.
+    options.hub.validator = [self](const TargetKey& key) {
+      return self->ValidateTarget(key);
+    };
+  }
   server->hub_ = std::make_unique<Hub>(options.hub);
+  options.store.hub = server->hub_.get();
+  server->store_ = std::make_unique<store::Store>(std::move(options.store));
+
+  store::Store* store = server->store_.get();
+  options.notifications.store_entry_id = store->store_entry_id();
+  std::function<void(const std::string&)> also =
+      std::move(options.notifications.on_session_end);
+  options.notifications.on_session_end =
+      [store, also = std::move(also)](const std::string& session) {
+        // The session's stream is gone: its open messages would leak.
+        store->ReleaseSession(session);
+        if (also) also(session);
+      };
   server->notifications_ = std::make_unique<NotificationsService>(
       server->hub_.get(), std::move(options.notifications));
+  server->store_service_ = std::make_unique<StoreService>(store);
 
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(),
                            &port);
   builder.RegisterService(server->notifications_.get());
+  builder.RegisterService(server->store_service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
   // Detect dead peers (DESIGN.md section 4): ping idle connections.
@@ -59,6 +85,15 @@ Server::~Server() {
   Wait();
 }
 
+absl::Status Server::ValidateTarget(const TargetKey& key) const {
+  if (GetTargetKind(key) == TargetKind::kEntry && store_ != nullptr &&
+      !TargetEntryId(key).empty()) {
+    return store_->Exists(EntryId(TargetEntryId(key)));
+  }
+  // The store key, table keys (NotFound until tables exist), malformed keys.
+  return DefaultTargetValidator(key);
+}
+
 std::string Server::target() const {
   std::string host = host_;
   if (host.empty() || host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
@@ -66,6 +101,7 @@ std::string Server::target() const {
 }
 
 void Server::Shutdown(absl::Time deadline) {
+  if (server_ == nullptr) return;  // Start failed before the server ran.
   // Order matters: health first (load balancers stop sending), then end the
   // streams with a status, then let gRPC drain until the deadline.
   server_->GetHealthCheckService()->SetServingStatus(false);
@@ -74,6 +110,8 @@ void Server::Shutdown(absl::Time deadline) {
   server_->Shutdown(absl::ToChronoTime(deadline));
 }
 
-void Server::Wait() { server_->Wait(); }
+void Server::Wait() {
+  if (server_ != nullptr) server_->Wait();
+}
 
 }  // namespace mapinotify::server

@@ -1,6 +1,7 @@
-// Server: mapinotifyd's gRPC server — the hub, the Notifications service,
-// grpc.health.v1.Health and server reflection — startable in-process (tests,
-// benchmarks) or from mapinotifyd's main.
+// Server: mapinotifyd's gRPC server — the hub, the built-in message store,
+// the Notifications and Store services, grpc.health.v1.Health and server
+// reflection — startable in-process (tests, benchmarks) or from mapinotifyd's
+// main.
 #ifndef MAPINOTIFY_SERVER_SERVICE_SERVER_H_
 #define MAPINOTIFY_SERVER_SERVICE_SERVER_H_
 
@@ -11,7 +12,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/hub/hub.h"
+#include "server/hub/target_key.h"
 #include "server/service/notifications_service.h"
+#include "server/service/store_service.h"
+#include "server/store/store.h"
 
 namespace grpc {
 class Server;
@@ -22,7 +26,17 @@ namespace mapinotify::server {
 struct ServerOptions {
   // host:port to listen on; port 0 picks a free port (see Server::port()).
   std::string address = "127.0.0.1:50051";
+  // The hub. Leave `hub.validator` empty for the default: the store key is
+  // always valid, an entry key is valid when the store has that folder or
+  // message (store::Store::Exists: NotFound for an unknown one,
+  // InvalidArgument for an id that is not the store's), and a table key is
+  // NotFound (no table views yet). A validator set here replaces it.
   Hub::Options hub;
+  // The built-in store; `store.hub` is set by the server.
+  store::Store::Options store;
+  // The Notifications service. `store_entry_id` is set by the server to the
+  // store's entry id; `on_session_end` is chained after the server's own
+  // (which releases the session's open store handles).
   NotificationsService::Options notifications;
   // Largest gRPC message accepted or sent (DESIGN.md section 3: 1 MiB).
   size_t max_message_bytes = 1 << 20;
@@ -42,6 +56,9 @@ class Server {
   std::string target() const;
   // The hub: publish notifications here. Outlives every stream.
   Hub* hub() const { return hub_.get(); }
+  // The built-in store the Store service serves (tests drive it directly).
+  // Outlives every call.
+  store::Store* store() const { return store_.get(); }
 
   // Graceful shutdown: health goes NOT_SERVING, every stream is ended with
   // UNAVAILABLE, and in-flight calls get until `deadline` before they are
@@ -53,8 +70,17 @@ class Server {
  private:
   Server() = default;
 
+  // The default TargetValidator (see ServerOptions::hub). Called by the hub
+  // from any thread; store_ is set before the server starts serving and
+  // constant afterwards.
+  absl::Status ValidateTarget(const TargetKey& key) const;
+
+  // Declaration order is destruction order in reverse: the gRPC server goes
+  // first (every call done), then the services, the store, the hub.
   std::unique_ptr<Hub> hub_;
+  std::unique_ptr<store::Store> store_;
   std::unique_ptr<NotificationsService> notifications_;
+  std::unique_ptr<StoreService> store_service_;
   std::unique_ptr<grpc::Server> server_;
   std::string host_;
   int port_ = 0;

@@ -16,6 +16,8 @@
 namespace mapinotify::testing {
 namespace {
 
+namespace store = server::store;
+
 using Stream = grpc::ClientReaderWriter<v1::SubscribeRequest,
                                         v1::SubscribeResponse>;
 
@@ -23,6 +25,7 @@ class BadInput : public ::testing::Test {
  protected:
   void SetUp() override {
     server_ = StartServer();
+    inbox_ = server_->store()->inbox_id();
     channel_ = grpc::CreateChannel(server_->target(),
                                    grpc::InsecureChannelCredentials());
     stub_ = v1::Notifications::NewStub(channel_);
@@ -64,6 +67,7 @@ class BadInput : public ::testing::Test {
   }
 
   std::unique_ptr<server::Server> server_;
+  EntryId inbox_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Notifications::Stub> stub_;
   grpc::ClientContext context_;
@@ -72,13 +76,13 @@ class BadInput : public ::testing::Test {
 
 TEST_F(BadInput, EachBadAdviseIsAnsweredAndTheStreamGoesOn) {
   // A good connection first; it must survive everything below.
-  v1::SubscribeResponse ok = Advise(1, Entry("inbox"), fnevObjectModified);
+  v1::SubscribeResponse ok = Advise(1, Entry(inbox_), fnevObjectModified);
   ASSERT_TRUE(ok.has_advised());
   EXPECT_EQ(ok.advised().status().code(), 0);
 
-  ExpectRefused(Advise(0, Entry("inbox"), fnevObjectModified), 0,
+  ExpectRefused(Advise(0, Entry(inbox_), fnevObjectModified), 0,
                 grpc::StatusCode::INVALID_ARGUMENT, MAPI_E_INVALID_PARAMETER);
-  ExpectRefused(Advise(1, Entry("inbox"), fnevObjectModified), 1,
+  ExpectRefused(Advise(1, Entry(inbox_), fnevObjectModified), 1,
                 grpc::StatusCode::ALREADY_EXISTS, MAPI_E_COLLISION);
   v1::Target view;
   view.set_table_view(999);
@@ -94,12 +98,22 @@ TEST_F(BadInput, EachBadAdviseIsAnsweredAndTheStreamGoesOn) {
                 grpc::StatusCode::INVALID_ARGUMENT, MAPI_E_INVALID_ENTRYID);
   ExpectRefused(Advise(6, Entry(std::string(5000, 'x')), fnevNewMail), 6,
                 grpc::StatusCode::INVALID_ARGUMENT, MAPI_E_INVALID_ENTRYID);
-  ExpectRefused(Advise(7, Entry("inbox"), 0), 7,
+  ExpectRefused(Advise(7, Entry(inbox_), 0), 7,
                 grpc::StatusCode::INVALID_ARGUMENT, MAPI_E_INVALID_PARAMETER);
-  ExpectRefused(Advise(8, Entry("inbox"), 0x400), 8,
+  ExpectRefused(Advise(8, Entry(inbox_), 0x400), 8,
                 grpc::StatusCode::INVALID_ARGUMENT, MAPI_E_INVALID_PARAMETER);
-  ExpectRefused(Advise(9, Entry("inbox"), fnevNewMail, /*options=*/1), 9,
+  ExpectRefused(Advise(9, Entry(inbox_), fnevNewMail, /*options=*/1), 9,
                 grpc::StatusCode::INVALID_ARGUMENT, MAPI_E_UNKNOWN_FLAGS);
+  // An entry id of the store's form whose object is gone: NotFound.
+  store::Store* store = server_->store();
+  auto gone = store->CreateFolder(store->ipm_subtree_id(), "gone", "", 0);
+  ASSERT_TRUE(gone.ok()) << gone.status();
+  ASSERT_TRUE(store->DeleteFolder(store->ipm_subtree_id(), *gone, 0).ok());
+  ExpectRefused(Advise(10, Entry(*gone), fnevObjectModified), 10,
+                grpc::StatusCode::NOT_FOUND, MAPI_E_NOT_FOUND);
+  // Bytes that are no entry id of this store.
+  ExpectRefused(Advise(11, Entry("no-such-entry"), fnevObjectModified), 11,
+                grpc::StatusCode::INVALID_ARGUMENT, MAPI_E_INVALID_ENTRYID);
 
   v1::SubscribeRequest unadvise;
   unadvise.mutable_unadvise()->set_connection(77);
@@ -112,7 +126,7 @@ TEST_F(BadInput, EachBadAdviseIsAnsweredAndTheStreamGoesOn) {
   EXPECT_EQ(unadvised.unadvised().status().scode(), MAPI_E_NOT_FOUND);
 
   // Connection 1 still works.
-  const uint64_t seq = PublishMany(server_->hub(), "inbox", 1);
+  const uint64_t seq = PublishMany(server_->hub(), inbox_, 1);
   v1::SubscribeResponse batch;
   ASSERT_TRUE(stream_->Read(&batch));
   ASSERT_TRUE(batch.has_batch()) << batch.DebugString();
@@ -141,7 +155,7 @@ TEST_F(BadInput, RequestNamingNoOperationEndsTheStreamWithInvalidArgument) {
 }
 
 TEST_F(BadInput, ResumeAfterTheFirstRequestEndsTheStream) {
-  ASSERT_TRUE(Advise(1, Entry("inbox"), fnevNewMail).has_advised());
+  ASSERT_TRUE(Advise(1, Entry(inbox_), fnevNewMail).has_advised());
   v1::SubscribeRequest resume;
   resume.mutable_resume()->set_epoch(1);
   ASSERT_TRUE(stream_->Write(resume));
@@ -170,6 +184,34 @@ TEST_F(BadInput, OversizedMessageIsRefusedAndOtherStreamsGoOn) {
   ASSERT_TRUE((*session)->Advise(AdviseTarget::Store(), fnevNewMail, sink).ok());
 }
 
+TEST(BadInputSubscribe, MalformedSessionMetadataIsRefused) {
+  auto server = StartServer();
+  auto channel = grpc::CreateChannel(server->target(),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = v1::Notifications::NewStub(channel);
+  for (const char* bad : {"", "xyz", "0123456789abcdef0123456789abcdeg",
+                          "0123456789abcdef0123456789abcdef0"}) {
+    grpc::ClientContext context;
+    context.AddMetadata("mapinotify-session", bad);
+    auto stream = stub->Subscribe(&context);
+    v1::SubscribeResponse r;
+    EXPECT_FALSE(stream->Read(&r)) << "'" << bad << "': " << r.DebugString();
+    grpc::Status status = stream->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+    v1::MapiError details;
+    ASSERT_TRUE(details.ParseFromString(status.error_details()));
+    EXPECT_EQ(details.scode(), MAPI_E_INVALID_PARAMETER);
+  }
+  // Well-formed metadata (any case) is served.
+  grpc::ClientContext context;
+  context.AddMetadata("mapinotify-session", "0123456789ABCDEF0123456789abcdef");
+  auto stream = stub->Subscribe(&context);
+  v1::SubscribeResponse hello;
+  ASSERT_TRUE(stream->Read(&hello));
+  EXPECT_TRUE(hello.has_hello());
+  context.TryCancel();
+}
+
 TEST(BadInputSession, AdviseErrorsRehydrateTheirMapiCodes) {
   auto server = StartServer();
   auto session = Session::Open(server->target());
@@ -190,10 +232,11 @@ TEST(BadInputSession, AdviseErrorsRehydrateTheirMapiCodes) {
   EXPECT_EQ(null_sink.status().code(), absl::StatusCode::kInvalidArgument);
 
   // The session is unharmed.
-  auto good = (*session)->Advise(AdviseTarget::Entry("inbox"),
+  const EntryId inbox = server->store()->inbox_id();
+  auto good = (*session)->Advise(AdviseTarget::Entry(inbox),
                                  fnevObjectModified, sink);
   ASSERT_TRUE(good.ok()) << good.status();
-  PublishMany(server->hub(), "inbox", 3);
+  PublishMany(server->hub(), inbox, 3);
   ASSERT_TRUE(sink->WaitForCount(3));
 }
 

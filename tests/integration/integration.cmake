@@ -3,11 +3,13 @@
 add_library(mapinotify_integration_util STATIC integration/test_util.cc)
 target_include_directories(mapinotify_integration_util PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(mapinotify_integration_util
-  PUBLIC mapinotify_server mapinotify_client absl::synchronization)
+  PUBLIC mapinotify_server mapinotify_store mapinotify_client
+         absl::synchronization)
 mapinotify_warnings(mapinotify_integration_util)
 
 foreach(t thread_matrix order unadvise reentrancy overflow bad_input
-          health_reflection shutdown)
+          health_reflection shutdown store_matrix store_props store_threads
+          store_errors)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}_test.cc)
     mapinotify_add_test(${t}_test
       SOURCES integration/${t}_test.cc

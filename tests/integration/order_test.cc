@@ -35,12 +35,13 @@ TEST(Order, HundredThousandOnOneConnectionArriveCompleteAndInSequence) {
   auto session = Session::Open(server->target(), RoomySession());
   ASSERT_TRUE(session.ok()) << session.status();
   auto sink = std::make_shared<RecordingSink>();
-  auto c = (*session)->Advise(AdviseTarget::Entry("inbox"), fnevObjectModified,
+  const EntryId inbox = server->store()->inbox_id();
+  auto c = (*session)->Advise(AdviseTarget::Entry(inbox), fnevObjectModified,
                               sink);
   ASSERT_TRUE(c.ok()) << c.status();
 
   const uint64_t first = server->hub()->last_sequence() + 1;
-  std::thread publisher([&] { PublishMany(server->hub(), "inbox", kCount); });
+  std::thread publisher([&] { PublishMany(server->hub(), inbox, kCount); });
   ASSERT_TRUE(sink->WaitForCount(kCount));
   publisher.join();
 
@@ -64,9 +65,11 @@ TEST(Order, EightConnectionsEachSeeTheirOwnInOrder) {
 
   std::vector<std::shared_ptr<RecordingSink>> sinks;
   std::vector<ConnectionId> ids;
+  std::vector<EntryId> folders;
   for (int i = 0; i < kConnections; ++i) {
+    folders.push_back(MakeFolder(server.get(), absl::StrCat("f", i)));
     sinks.push_back(std::make_shared<RecordingSink>());
-    auto c = (*session)->Advise(AdviseTarget::Entry(absl::StrCat("f", i)),
+    auto c = (*session)->Advise(AdviseTarget::Entry(folders.back()),
                                 fnevObjectModified, sinks.back());
     ASSERT_TRUE(c.ok()) << c.status();
     ids.push_back(*c);
@@ -77,7 +80,7 @@ TEST(Order, EightConnectionsEachSeeTheirOwnInOrder) {
     for (uint64_t n = 0; n < kPerConnection; ++n) {
       for (int f = parity; f < kConnections; f += 2) {
         std::vector<server::PublishItem> items;
-        items.push_back(ObjectModified(absl::StrCat("f", f), n));
+        items.push_back(ObjectModified(folders[f], n));
         server->hub()->Publish(std::move(items));
       }
     }
@@ -93,8 +96,7 @@ TEST(Order, EightConnectionsEachSeeTheirOwnInOrder) {
     ASSERT_EQ(seen.size(), kPerConnection);
     for (uint64_t n = 0; n < kPerConnection; ++n) {
       ASSERT_EQ(seen[n].connection, ids[i]);
-      ASSERT_EQ(seen[n].notification->object()->parent_id,
-                absl::StrCat("f", i));
+      ASSERT_EQ(seen[n].notification->object()->parent_id, folders[i]);
       ASSERT_EQ(seen[n].notification->object()->entry_id,
                 absl::StrCat("msg-", n));
       if (n > 0) {

@@ -40,7 +40,9 @@ TEST(Overflow, NeverPumpedLoopStaysBoundedThenGetsTheResyncSignal) {
   auto session = Session::Open(server->target(), options);
   ASSERT_TRUE(session.ok()) << session.status();
   auto sink = std::make_shared<RecordingSink>();
-  auto c = (*session)->Advise(AdviseTarget::Entry("flooded"),
+  const EntryId flooded = MakeFolder(server.get(), "flooded");
+  const EntryId marker_folder = MakeFolder(server.get(), "marker");
+  auto c = (*session)->Advise(AdviseTarget::Entry(flooded),
                               fnevObjectModified, sink);
   ASSERT_TRUE(c.ok()) << c.status();
 
@@ -51,13 +53,13 @@ TEST(Overflow, NeverPumpedLoopStaysBoundedThenGetsTheResyncSignal) {
   auto marker = std::make_shared<RecordingSink>();
   std::shared_ptr<AdviseSink> wrapped_marker;
   pumped.RunSync([&] { wrapped_marker = *ThisThreadAdviseSink(marker); });
-  auto m = (*session)->Advise(AdviseTarget::Entry("marker"),
+  auto m = (*session)->Advise(AdviseTarget::Entry(marker_folder),
                               fnevObjectModified, wrapped_marker);
   ASSERT_TRUE(m.ok()) << m.status();
 
   const size_t rss_before = CurrentRssBytes();
-  PublishMany(server->hub(), "flooded", kFlood);
-  PublishMany(server->hub(), "marker", 1);
+  PublishMany(server->hub(), flooded, kFlood);
+  PublishMany(server->hub(), marker_folder, 1);
   ASSERT_TRUE(marker->WaitForCount(1, absl::Seconds(120)));
   const size_t rss_after = CurrentRssBytes();
 
@@ -80,7 +82,7 @@ TEST(Overflow, NeverPumpedLoopStaysBoundedThenGetsTheResyncSignal) {
   // Now pump: first the resync signal, alone, then live delivery.
   ASSERT_TRUE(PumpUntilCount(loop, *sink, 1));
   const uint64_t live_first = server->hub()->last_sequence() + 1;
-  PublishMany(server->hub(), "flooded", 5);
+  PublishMany(server->hub(), flooded, 5);
   ASSERT_TRUE(PumpUntilCount(loop, *sink, 6));
   std::vector<Seen> seen = sink->seen();
   ASSERT_EQ(seen.size(), 6u);

@@ -24,15 +24,15 @@ std::string Name(Where w) {
   return "";
 }
 
-// On its first call: unadvises itself, then advises `next` on "second" from
-// inside OnNotify. Counts its calls.
+// On its first call: unadvises itself, then advises `next` on folder
+// `second` from inside OnNotify. Counts its calls.
 class SelfEndingSink : public AdviseSink {
  public:
   void OnNotify(const NotificationBatch& batch) override {
     ++calls;
     if (calls > 1) return;  // Must never happen: counted and asserted.
     unadvise_status = session->Unadvise(batch.connection());
-    auto c = session->Advise(AdviseTarget::Entry("second"), fnevObjectModified,
+    auto c = session->Advise(AdviseTarget::Entry(second), fnevObjectModified,
                              next);
     advise_status = c.status();
     if (c.ok()) next_connection = *c;
@@ -41,6 +41,7 @@ class SelfEndingSink : public AdviseSink {
   }
 
   Session* session = nullptr;
+  EntryId second;
   MessageLoop* quit_loop = nullptr;  // Quit once done (kInitThread case).
   std::shared_ptr<AdviseSink> next;
   std::atomic<int> calls{0};
@@ -73,14 +74,17 @@ TEST_P(Reentrancy, UnadviseSelfAndAdviseFromInsideOnNotify) {
   auto first = std::make_shared<SelfEndingSink>();
   auto second = std::make_shared<RecordingSink>();
   first->session = session->get();
+  const EntryId first_folder = MakeFolder(server.get(), "first");
+  const EntryId second_folder = MakeFolder(server.get(), "second");
+  first->second = second_folder;
   first->next = wrap(second);
   if (GetParam() == Where::kInitThread) first->quit_loop = &loop;
-  auto c = (*session)->Advise(AdviseTarget::Entry("first"), fnevObjectModified,
-                              wrap(first));
+  auto c = (*session)->Advise(AdviseTarget::Entry(first_folder),
+                              fnevObjectModified, wrap(first));
   ASSERT_TRUE(c.ok()) << c.status();
 
   // Two operations on "first": the sink must see only the first one.
-  PublishMany(server->hub(), "first", 2);
+  PublishMany(server->hub(), first_folder, 2);
   if (GetParam() == Where::kInitThread) {
     loop.RunFor(absl::Seconds(30));  // Returns when the sink quits it.
   }
@@ -90,15 +94,15 @@ TEST_P(Reentrancy, UnadviseSelfAndAdviseFromInsideOnNotify) {
   EXPECT_NE(first->next_connection, *c);
 
   // The connection advised from inside OnNotify is live.
-  PublishMany(server->hub(), "first", 3);
-  PublishMany(server->hub(), "second", 3);
+  PublishMany(server->hub(), first_folder, 3);
+  PublishMany(server->hub(), second_folder, 3);
   if (GetParam() == Where::kInitThread) {
     ASSERT_TRUE(PumpUntilCount(loop, *second, 3));
   }
   ASSERT_TRUE(second->WaitForCount(3));
   for (const Seen& s : second->seen()) {
     EXPECT_EQ(s.connection, first->next_connection);
-    EXPECT_EQ(s.notification->object()->parent_id, "second");
+    EXPECT_EQ(s.notification->object()->parent_id, second_folder);
   }
   // The self-unadvised connection got nothing more; and since "second"'s
   // notifications were delivered after "first"'s last ones on the same

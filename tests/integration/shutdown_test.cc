@@ -28,7 +28,8 @@ TEST(Shutdown, EndsEveryStreamAndTellsSinksEvenWithAStalledClient) {
   auto session = Session::Open(server->target());
   ASSERT_TRUE(session.ok()) << session.status();
   auto sink = std::make_shared<RecordingSink>();
-  auto c = (*session)->Advise(AdviseTarget::Entry("inbox"), fnevObjectModified,
+  const EntryId inbox = server->store()->inbox_id();
+  auto c = (*session)->Advise(AdviseTarget::Entry(inbox), fnevObjectModified,
                               sink);
   ASSERT_TRUE(c.ok()) << c.status();
 
@@ -41,10 +42,10 @@ TEST(Shutdown, EndsEveryStreamAndTellsSinksEvenWithAStalledClient) {
   auto stalled = stub->Subscribe(&stalled_context);
   v1::SubscribeRequest advise;
   advise.mutable_advise()->set_connection(1);
-  advise.mutable_advise()->mutable_target()->set_entry_id("inbox");
+  advise.mutable_advise()->mutable_target()->set_entry_id(inbox);
   advise.mutable_advise()->set_event_mask(fnevObjectModified);
   ASSERT_TRUE(stalled->Write(advise));
-  PublishMany(server->hub(), "inbox", 50000);
+  PublishMany(server->hub(), inbox, 50000);
   ASSERT_TRUE(sink->WaitForCount(50000));
 
   const absl::Time start = absl::Now();

@@ -11,6 +11,8 @@
 
 namespace mapinotify::testing {
 
+namespace store = server::store;
+
 std::unique_ptr<server::Server> StartServer(server::ServerOptions options) {
   options.address = "127.0.0.1:0";
   auto server = server::Server::Start(std::move(options));
@@ -20,6 +22,18 @@ std::unique_ptr<server::Server> StartServer(server::ServerOptions options) {
     std::abort();
   }
   return *std::move(server);
+}
+
+EntryId MakeFolder(server::Server* server, const std::string& name) {
+  store::Store* store = server->store();
+  absl::StatusOr<EntryId> id = store->CreateFolder(
+      store->ipm_subtree_id(), name, /*comment=*/"", OPEN_IF_EXISTS);
+  if (!id.ok()) {
+    std::fprintf(stderr, "MakeFolder(%s): %s\n", name.c_str(),
+                 id.status().ToString().c_str());
+    std::abort();
+  }
+  return *std::move(id);
 }
 
 server::PublishItem ObjectModified(const std::string& folder, uint64_t index) {

@@ -25,6 +25,12 @@ namespace mapinotify::testing {
 // if it cannot (nothing else can run).
 std::unique_ptr<server::Server> StartServer(server::ServerOptions options = {});
 
+// The entry id of folder `name` under the IPM subtree of `server`'s store,
+// created if missing (OPEN_IF_EXISTS; its creation publishes
+// fnevObjectCreated and the parent's counters). Advise on an entry id needs
+// an object the store has. Aborts the test binary if the store refuses.
+EntryId MakeFolder(server::Server* server, const std::string& name);
+
 // fnevObjectModified on message `index` (entry id "msg-<index>") of folder
 // `folder`, with PR_SUBJECT as the changed tag.
 server::PublishItem ObjectModified(const std::string& folder, uint64_t index);

@@ -41,12 +41,13 @@ TEST(ThreadMatrix, InitThreadPlainSinkRunsOnTheOpeningThread) {
   auto session = Session::Open(server->target(), options);
   ASSERT_TRUE(session.ok()) << session.status();
   auto sink = std::make_shared<RecordingSink>();
-  auto c = (*session)->Advise(AdviseTarget::Entry(kFolder), fnevObjectModified,
+  const EntryId folder = MakeFolder(server.get(), kFolder);
+  auto c = (*session)->Advise(AdviseTarget::Entry(folder), fnevObjectModified,
                               sink);
   ASSERT_TRUE(c.ok()) << c.status();
 
   const uint64_t first = server->hub()->last_sequence() + 1;
-  PublishMany(server->hub(), kFolder, kCount);
+  PublishMany(server->hub(), folder, kCount);
   // Nothing runs until this thread runs its loop: gRPC threads only enqueue.
   ASSERT_TRUE(PumpUntilCount(loop, *sink, kCount));
   EXPECT_EQ(CheckedThreads(*sink, first),
@@ -60,12 +61,13 @@ TEST(ThreadMatrix, NotificationThreadPlainSinkRunsOnTheLibraryThread) {
   auto session = Session::Open(server->target(), options);
   ASSERT_TRUE(session.ok()) << session.status();
   auto sink = std::make_shared<RecordingSink>();
-  auto c = (*session)->Advise(AdviseTarget::Entry(kFolder), fnevObjectModified,
+  const EntryId folder = MakeFolder(server.get(), kFolder);
+  auto c = (*session)->Advise(AdviseTarget::Entry(folder), fnevObjectModified,
                               sink);
   ASSERT_TRUE(c.ok()) << c.status();
 
   const uint64_t first = server->hub()->last_sequence() + 1;
-  PublishMany(server->hub(), kFolder, kCount);
+  PublishMany(server->hub(), folder, kCount);
   ASSERT_TRUE(sink->WaitForCount(kCount));
   std::set<std::thread::id> threads = CheckedThreads(*sink, first);
   ASSERT_EQ(threads.size(), 1u);
@@ -73,10 +75,11 @@ TEST(ThreadMatrix, NotificationThreadPlainSinkRunsOnTheLibraryThread) {
   // thread, and the same thread for another connection of the session.
   EXPECT_NE(*threads.begin(), std::this_thread::get_id());
   auto other = std::make_shared<RecordingSink>();
-  auto c2 = (*session)->Advise(AdviseTarget::Entry("folder-other"),
+  const EntryId folder_other = MakeFolder(server.get(), "folder-other");
+  auto c2 = (*session)->Advise(AdviseTarget::Entry(folder_other),
                                fnevObjectModified, other);
   ASSERT_TRUE(c2.ok()) << c2.status();
-  PublishMany(server->hub(), "folder-other", 10);
+  PublishMany(server->hub(), folder_other, 10);
   ASSERT_TRUE(other->WaitForCount(10));
   for (const Seen& s : other->seen()) EXPECT_EQ(s.thread, *threads.begin());
 }
@@ -102,12 +105,13 @@ TEST_P(WrappedMatrix, WrappedSinkRunsOnTheWrappingThread) {
     wrapped = *w;
   });
   ASSERT_NE(wrapped, nullptr);
-  auto c = (*session)->Advise(AdviseTarget::Entry(kFolder), fnevObjectModified,
+  const EntryId folder = MakeFolder(server.get(), kFolder);
+  auto c = (*session)->Advise(AdviseTarget::Entry(folder), fnevObjectModified,
                               wrapped);
   ASSERT_TRUE(c.ok()) << c.status();
 
   const uint64_t first = server->hub()->last_sequence() + 1;
-  PublishMany(server->hub(), kFolder, kCount);
+  PublishMany(server->hub(), folder, kCount);
   // The opening thread does not pump: the wrapped sink must not need it.
   ASSERT_TRUE(sink->WaitForCount(kCount));
   EXPECT_EQ(CheckedThreads(*sink, first),

@@ -88,24 +88,27 @@ class Publisher {
   std::thread thread_;
 };
 
-void RunFenceRounds(Session& session, server::Hub* hub,
+void RunFenceRounds(Session& session, server::Server* server,
                     const std::function<std::shared_ptr<AdviseSink>(
                         std::shared_ptr<AdviseSink>)>& wrap) {
   constexpr int kRounds = 200;
   // A marker on the same loop as the sinks under test: once it has run, every
   // notification published before it has been delivered or dropped, so a late
   // call to an unadvised sink would already have happened.
+  server::Hub* hub = server->hub();
+  const EntryId marker_folder = MakeFolder(server, "marker");
+  const EntryId hot = MakeFolder(server, "hot");
   auto marker = std::make_shared<CountingSink>();
-  auto m = session.Advise(AdviseTarget::Entry("marker"), fnevObjectModified,
-                          wrap(marker));
+  auto m = session.Advise(AdviseTarget::Entry(marker_folder),
+                          fnevObjectModified, wrap(marker));
   ASSERT_TRUE(m.ok()) << m.status();
-  Publisher publisher(hub, "hot");  // Starts paused.
+  Publisher publisher(hub, hot);  // Starts paused.
   int total_late = 0;
   for (int round = 0; round < kRounds; ++round) {
     // Advised while the stream is quiet: the answer is not queued behind a
     // flood, so rounds stay fast in sanitizer builds too.
     auto sink = std::make_shared<FenceSink>();
-    auto c = session.Advise(AdviseTarget::Entry("hot"), fnevObjectModified,
+    auto c = session.Advise(AdviseTarget::Entry(hot), fnevObjectModified,
                             wrap(sink));
     ASSERT_TRUE(c.ok()) << c.status();
     publisher.Resume();
@@ -119,7 +122,7 @@ void RunFenceRounds(Session& session, server::Hub* hub,
     // The marker (or, if the stream overflowed, its resync signal, which is
     // queued after everything before it) closes the round.
     const uint64_t markers = marker->count();
-    PublishMany(hub, "marker", 1);
+    PublishMany(hub, marker_folder, 1);
     ASSERT_TRUE(marker->WaitForCount(markers + 1));
     total_late += sink->late_entries.load();
     EXPECT_EQ(sink->entered.load(), entered_at_fence) << "round " << round;
@@ -141,7 +144,7 @@ TEST(UnadviseFence, NotificationThreadSinkNeverEnteredAfterUnadvise) {
   auto server = StartServer(SmallQueues());
   auto session = Session::Open(server->target());
   ASSERT_TRUE(session.ok()) << session.status();
-  RunFenceRounds(**session, server->hub(),
+  RunFenceRounds(**session, server.get(),
                  [](std::shared_ptr<AdviseSink> s) { return s; });
 }
 
@@ -150,7 +153,7 @@ TEST(UnadviseFence, WrappedSinkNeverEnteredAfterUnadvise) {
   auto session = Session::Open(server->target());
   ASSERT_TRUE(session.ok()) << session.status();
   LoopThread third;
-  RunFenceRounds(**session, server->hub(), [&](std::shared_ptr<AdviseSink> s) {
+  RunFenceRounds(**session, server.get(), [&](std::shared_ptr<AdviseSink> s) {
     std::shared_ptr<AdviseSink> wrapped;
     third.RunSync([&] { wrapped = *ThisThreadAdviseSink(s); });
     return wrapped;

@@ -15,6 +15,7 @@
 #include "mapinotify/advise_sink.h"
 #include "mapinotify/mapi.h"
 #include "mapinotify/notification.h"
+#include "mapinotify/store.h"
 
 namespace mapinotify {
 
@@ -41,6 +42,8 @@ struct SessionOptions {
   absl::Duration advise_timeout = absl::Seconds(30);
   // Largest gRPC message accepted (the server splits larger batches).
   size_t max_message_bytes = 4 << 20;
+  // How long a MsgStore / Message call waits for the server's answer.
+  absl::Duration store_call_timeout = absl::Seconds(30);
 };
 
 // What an advise connection watches.
@@ -116,6 +119,12 @@ class Session {
   // OnNotify it does not deadlock (the running call finishes normally).
   // NotFound for a number this session does not hold.
   absl::Status Unadvise(ConnectionId connection);
+
+  // IMAPISession::OpenMsgStore of the server's store: a typed client that
+  // shares this session's connection and identity (the server releases the
+  // session's open messages when the session ends). Thread-safe; may be
+  // called from a sink. Unavailable when the server cannot be reached.
+  absl::StatusOr<std::unique_ptr<MsgStore>> OpenMsgStore();
 
   // The server's epoch and the highest sequence delivered to a sink so far.
   uint64_t epoch() const;
