@@ -59,7 +59,9 @@ uint64_t Hub::last_sequence() const {
   return last_sequence_;
 }
 
-void Hub::WakeAll(const std::vector<std::shared_ptr<Outbox>>& outboxes) {
+void Hub::Wakes::Run() {
+  std::vector<std::shared_ptr<Outbox>> outboxes;
+  outboxes.swap(outboxes_);
   for (const std::shared_ptr<Outbox>& outbox : outboxes) outbox->Wake();
 }
 
@@ -129,6 +131,13 @@ void Hub::CloseStream(Outbox* stream) {
 }
 
 uint64_t Hub::Publish(std::vector<PublishItem> items) {
+  Wakes wakes;
+  const uint64_t last = PublishDeferred(std::move(items), &wakes);
+  wakes.Run();
+  return last;
+}
+
+uint64_t Hub::PublishDeferred(std::vector<PublishItem> items, Wakes* wakes) {
   if (items.empty()) return last_sequence();
   // Built (and sized) before taking the lock; numbered inside it.
   std::vector<std::shared_ptr<Event>> events;
@@ -136,7 +145,7 @@ uint64_t Hub::Publish(std::vector<PublishItem> items) {
   for (PublishItem& item : items) {
     events.push_back(std::make_shared<Event>(0, std::move(item.notification)));
   }
-  std::vector<std::shared_ptr<Outbox>> wake;
+  std::vector<std::shared_ptr<Outbox>>& wake = wakes->outboxes_;
   // begins[i]: index in matches_ of event i's first match; then the end.
   std::vector<size_t> begins;
   begins.reserve(events.size() + 1);
@@ -174,7 +183,6 @@ uint64_t Hub::Publish(std::vector<PublishItem> items) {
     }
     matches_.clear();
   }
-  WakeAll(wake);
   return last;
 }
 

@@ -130,11 +130,39 @@ class Hub {
   // a subscriber. A notification whose event_type is 0 matches nothing.
   uint64_t Publish(std::vector<PublishItem> items) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The outboxes a PublishDeferred call queued on while they were idle: each
+  // owes a wake (Outbox::Wake), which may start a gRPC write. Run() wakes
+  // them; the destructor runs whatever was not run. Move-only.
+  class Wakes {
+   public:
+    Wakes() = default;
+    Wakes(Wakes&&) = default;
+    Wakes& operator=(Wakes&& other) {
+      Run();
+      outboxes_ = std::move(other.outboxes_);
+      other.outboxes_.clear();
+      return *this;
+    }
+    ~Wakes() { Run(); }
+    // Wakes every outbox owed a wake. Call with no lock held.
+    void Run();
+    bool empty() const { return outboxes_.empty(); }
+
+   private:
+    friend class Hub;
+    std::vector<std::shared_ptr<Outbox>> outboxes_;
+  };
+
+  // Publish, except that the wakes are appended to `*wakes` instead of run:
+  // for a caller that publishes under a lock of its own (the store, so that
+  // notification order is commit order) and must not start gRPC writes
+  // under it. The caller runs `wakes` once it holds no lock.
+  uint64_t PublishDeferred(std::vector<PublishItem> items, Wakes* wakes)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   Stats GetStats() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  // Calls Wake() on each (with no lock held).
-  static void WakeAll(const std::vector<std::shared_ptr<Outbox>>& outboxes);
 
   // Constant after construction.
   const Outbox::Options outbox_options_;

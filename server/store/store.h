@@ -5,10 +5,12 @@
 // wire onto this API; tests drive it directly.
 //
 // Thread-safe. One store-wide mutex orders all changes; the notifications of
-// one operation are published to the hub as one batch, inside that critical
+// one operation are queued to the hub as one batch, inside that critical
 // section, so that notification order is commit order. Lock order:
 // Store::mu_ -> Hub::mu_ -> Outbox::mu_ (the hub never calls the store while
-// holding its lock; Hub::Publish never blocks). Publishing is the only call
+// holding its lock; Hub::PublishDeferred never blocks and calls nothing out).
+// The streams' wakes, which may start gRPC writes, run after the store lock
+// is released, so a slow or stalled subscriber never holds up a writer. Publishing is the only call
 // the store makes while holding its lock.
 //
 // The tree. The root folder (FOLDER_ROOT, no name, its own parent) holds

@@ -29,7 +29,7 @@ void SortUnique(std::vector<ULONG>* tags) {
 
 absl::StatusOr<std::vector<PropProblem>> Store::Impl::SetFolderProps(
     const EntryId& folder, const std::vector<PropValue>& values) {
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   absl::StatusOr<ObjectNumber> number = FolderNumberLocked(folder);
   if (!number.ok()) return number.status();
   Folder& target = FolderLocked(*number);
@@ -73,7 +73,7 @@ absl::StatusOr<std::vector<PropProblem>> Store::Impl::SetFolderProps(
 
 absl::StatusOr<std::vector<PropProblem>> Store::Impl::DeleteFolderProps(
     const EntryId& folder, const std::vector<ULONG>& tags) {
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   absl::StatusOr<ObjectNumber> number = FolderNumberLocked(folder);
   if (!number.ok()) return number.status();
   Folder& target = FolderLocked(*number);
@@ -118,7 +118,7 @@ absl::StatusOr<EntryId> Store::Impl::CreateFolder(const EntryId& parent,
                      absl::StrCat("a comment of ", comment.size(),
                                   " bytes; the most is ", kMaxCommentBytes));
   }
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   absl::StatusOr<ObjectNumber> parent_number = FolderNumberLocked(parent);
   if (!parent_number.ok()) return parent_number.status();
   if (ObjectNumber existing = ChildNamedLocked(*parent_number, name, 0)) {
@@ -161,7 +161,7 @@ absl::StatusOr<EntryId> Store::Impl::CopyFolder(const EntryId& source_parent,
     }
   }
   const bool move = (flags & FOLDER_MOVE) != 0;
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   absl::StatusOr<ObjectNumber> source = FolderNumberLocked(source_parent);
   if (!source.ok()) return source.status();
   absl::StatusOr<ObjectNumber> number = FolderNumberLocked(folder);
@@ -219,7 +219,7 @@ absl::Status Store::Impl::DeleteFolder(const EntryId& parent,
                                        const EntryId& folder, ULONG flags) {
   MAPINOTIFY_RETURN_IF_ERROR(
       CheckFlags(flags, DEL_FOLDERS | DEL_MESSAGES, "DeleteFolder"));
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   absl::StatusOr<ObjectNumber> parent_number = FolderNumberLocked(parent);
   if (!parent_number.ok()) return parent_number.status();
   absl::StatusOr<ObjectNumber> number = FolderNumberLocked(folder);
@@ -258,7 +258,7 @@ absl::Status Store::Impl::DeleteFolder(const EntryId& parent,
 
 absl::Status Store::Impl::EmptyFolder(const EntryId& folder, ULONG flags) {
   MAPINOTIFY_RETURN_IF_ERROR(CheckFlags(flags, DEL_ASSOCIATED, "EmptyFolder"));
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   absl::StatusOr<ObjectNumber> number = FolderNumberLocked(folder);
   if (!number.ok()) return number.status();
   for (ObjectNumber n : SubtreeLocked(*number)) {

@@ -7,7 +7,9 @@
 // (bulk message operations and new mail).
 //
 // Thread-safe: every operation takes mu_; the helpers named *Locked require
-// it. The only call made under mu_ is Hub::Publish (see store.h).
+// it. The only call made under mu_ is Hub::PublishDeferred (see store.h); the
+// stream wakes it owes (which may start gRPC writes) run after mu_ is
+// released, by WriteLock.
 #ifndef MAPINOTIFY_SERVER_STORE_STORE_IMPL_H_
 #define MAPINOTIFY_SERVER_STORE_STORE_IMPL_H_
 
@@ -230,6 +232,28 @@ class Store::Impl {
       const CallContext& caller, Handle handle)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // An exclusive lock of mu_ that, when released, runs the stream wakes the
+  // operation's PublishLocked calls collected — after unlocking, so that no
+  // gRPC write starts, and no slow subscriber is touched, under the store
+  // lock. Every mutating operation holds one instead of a plain MutexLock.
+  class ABSL_SCOPED_LOCKABLE WriteLock {
+   public:
+    explicit WriteLock(Impl* impl) ABSL_EXCLUSIVE_LOCK_FUNCTION(impl->mu_)
+        : impl_(impl) {
+      impl_->mu_.Lock();
+    }
+    ~WriteLock() ABSL_UNLOCK_FUNCTION() {
+      Hub::Wakes wakes = std::move(impl_->wakes_);
+      impl_->mu_.Unlock();
+      wakes.Run();
+    }
+    WriteLock(const WriteLock&) = delete;
+    WriteLock& operator=(const WriteLock&) = delete;
+
+   private:
+    Impl* const impl_;
+  };
+
   Hub* const hub_;
   const std::string display_name_;
 
@@ -240,6 +264,8 @@ class Store::Impl {
   std::map<ObjectNumber, Message> messages_ ABSL_GUARDED_BY(mu_);
   OpenContexts contexts_ ABSL_GUARDED_BY(mu_);
   ObjectNumber next_number_ ABSL_GUARDED_BY(mu_) = kFirstDynamicNumber;
+  // Wakes owed by this operation's publishes; run by ~WriteLock.
+  Hub::Wakes wakes_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mapinotify::server::store

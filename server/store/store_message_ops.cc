@@ -32,7 +32,7 @@ absl::Status Store::Impl::DeleteMessages(const EntryId& folder,
   MAPINOTIFY_RETURN_IF_ERROR(
       CheckFlags(flags, MESSAGE_DIALOG, "DeleteMessages"));
   MAPINOTIFY_RETURN_IF_ERROR(CheckNonEmpty(messages, "DeleteMessages"));
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   MAPINOTIFY_ASSIGN_OR_RETURN(const ObjectNumber folder_number,
                               FolderNumberLocked(folder));
   MAPINOTIFY_ASSIGN_OR_RETURN(const std::vector<ObjectNumber> numbers,
@@ -62,7 +62,7 @@ absl::Status Store::Impl::CopyMessages(const EntryId& source,
       CheckFlags(flags, MESSAGE_MOVE | MESSAGE_DIALOG, "CopyMessages"));
   MAPINOTIFY_RETURN_IF_ERROR(CheckNonEmpty(messages, "CopyMessages"));
   const bool move = (flags & MESSAGE_MOVE) != 0;
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   MAPINOTIFY_ASSIGN_OR_RETURN(const ObjectNumber source_number,
                               FolderNumberLocked(source));
   MAPINOTIFY_ASSIGN_OR_RETURN(const ObjectNumber dest_number,
@@ -112,7 +112,7 @@ absl::Status Store::Impl::SetReadFlags(const EntryId& folder,
       CheckFlags(flags, CLEAR_READ_FLAG | SUPPRESS_RECEIPT | MESSAGE_DIALOG,
                  "SetReadFlags"));
   const bool clear = (flags & CLEAR_READ_FLAG) != 0;
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   MAPINOTIFY_ASSIGN_OR_RETURN(const ObjectNumber folder_number,
                               FolderNumberLocked(folder));
   const Folder& target = FolderLocked(folder_number);
@@ -168,7 +168,7 @@ absl::StatusOr<EntryId> Store::Impl::DeliverNewMail(
   const std::string message_class = message.message_class();
   const ULONG message_flags = message.flags();
 
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   const FolderCounters before = CountersLocked(kInboxNumber);
   const ObjectNumber number = NewNumberLocked();
   messages_.emplace(number, std::move(message));

@@ -67,7 +67,7 @@ absl::StatusOr<Handle> Store::Impl::CreateMessage(const CallContext& caller,
   MAPINOTIFY_RETURN_IF_ERROR(
       CheckFlags(flags, kCreateMessageFlags, "CreateMessage"));
   MAPINOTIFY_RETURN_IF_ERROR(CheckSession(caller));
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   MAPINOTIFY_ASSIGN_OR_RETURN(const ObjectNumber folder_number,
                               FolderNumberLocked(folder));
   OpenMessageContext context;
@@ -91,7 +91,7 @@ absl::StatusOr<Handle> Store::Impl::OpenMessage(const CallContext& caller,
   MAPINOTIFY_RETURN_IF_ERROR(
       CheckFlags(flags, kOpenMessageFlags, "OpenMessage"));
   MAPINOTIFY_RETURN_IF_ERROR(CheckSession(caller));
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   MAPINOTIFY_ASSIGN_OR_RETURN(const ObjectNumber number,
                               MessageNumberLocked(message));
   OpenMessageContext context;
@@ -105,7 +105,7 @@ absl::StatusOr<Handle> Store::Impl::OpenMessage(const CallContext& caller,
 absl::StatusOr<std::vector<PropProblem>> Store::Impl::SetMessageProps(
     const CallContext& caller, Handle handle,
     const std::vector<PropValue>& values) {
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   MAPINOTIFY_ASSIGN_OR_RETURN(OpenMessageContext * context,
                               WritableContextLocked(caller, handle));
   std::vector<PropProblem> problems;
@@ -124,7 +124,7 @@ absl::StatusOr<std::vector<PropProblem>> Store::Impl::SetMessageProps(
 
 absl::StatusOr<std::vector<PropProblem>> Store::Impl::DeleteMessageProps(
     const CallContext& caller, Handle handle, const std::vector<ULONG>& tags) {
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   MAPINOTIFY_ASSIGN_OR_RETURN(OpenMessageContext * context,
                               WritableContextLocked(caller, handle));
   std::vector<PropProblem> problems;
@@ -157,7 +157,7 @@ absl::StatusOr<EntryId> Store::Impl::SaveChanges(const CallContext& caller,
                                                  Handle handle, ULONG flags) {
   MAPINOTIFY_RETURN_IF_ERROR(
       CheckFlags(flags, kSaveChangesFlags, "SaveChanges"));
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   MAPINOTIFY_ASSIGN_OR_RETURN(OpenMessageContext * context,
                               WritableContextLocked(caller, handle));
   const EntryId id = codec_.Encode(context->message);
@@ -201,12 +201,12 @@ absl::StatusOr<EntryId> Store::Impl::SaveChanges(const CallContext& caller,
 }
 
 absl::Status Store::Impl::Release(const CallContext& caller, Handle handle) {
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   return contexts_.Remove(caller, handle);
 }
 
 void Store::Impl::ReleaseSession(const std::string& session) {
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   contexts_.RemoveSession(session);
 }
 

@@ -217,7 +217,7 @@ ObjectNumber Store::Impl::CopySubtreeLocked(ObjectNumber folder,
 
 void Store::Impl::PublishLocked(NotificationBatch* batch) {
   if (hub_ == nullptr || batch->empty()) return;
-  hub_->Publish(batch->Take());
+  hub_->PublishDeferred(batch->Take(), &wakes_);
 }
 
 // --- Impl: listings and the consistency check.
