@@ -35,7 +35,8 @@ ABSL_FLAG(double, fanout_seconds, 3, "Duration of each fan-out run.");
 ABSL_FLAG(std::string, fanout_streams, "1,100,1000", "Fan-out stream counts.");
 ABSL_FLAG(std::string, fanout_rates, "10000,1000,1000",
           "Publish rate (notifications/s) for each fan-out stream count.");
-ABSL_FLAG(int, fanout_clients, 4, "Client processes the fan-out streams "
+ABSL_FLAG(int, fanout_clients, 4,
+          "Client processes the fan-out streams "
           "are spread over.");
 ABSL_FLAG(std::string, fanout_model, "init",
           "Threading model of the fan-out clients: notify, init or wrapped.");
@@ -91,9 +92,10 @@ int RunDriver(int argc, char** argv) {
     for (uint32_t per : {1u, 64u}) {
       for (bool hint : {false, true}) {
         Row row;
-        row.name = absl::StrCat("Baseline: bare gRPC stream of v1.NotificationBatch, ",
-                                per, per == 1 ? " notification" : " notifications",
-                                "/message", hint ? ", buffer_hint" : "");
+        row.name =
+            absl::StrCat("Baseline: bare gRPC stream of v1.NotificationBatch, ",
+                         per, per == 1 ? " notification" : " notifications",
+                         "/message", hint ? ", buffer_hint" : "");
         row.unit = "notif/s";
         const uint64_t n = per == 1 ? raw1 : raw64;
         row.note = absl::StrCat(Grouped(n), " notifications");
@@ -103,8 +105,9 @@ int RunDriver(int argc, char** argv) {
       }
     }
     Row row;
-    row.name = "Transport only: 64 notifications/message as opaque bytes, not "
-               "parsed, buffer_hint";
+    row.name =
+        "Transport only: 64 notifications/message as opaque bytes, not "
+        "parsed, buffer_hint";
     row.unit = "notif/s";
     row.note = absl::StrCat(Grouped(raw64), " notifications");
     row.run = [=] { return RunRaw(raw64, 64, true, true); };
@@ -128,7 +131,8 @@ int RunDriver(int argc, char** argv) {
       rows.push_back(std::move(row));
       if (flag == "notify") {
         Row batched;
-        batched.name = "End-to-end throughput, kNotificationThread, 64 per Publish";
+        batched.name =
+            "End-to-end throughput, kNotificationThread, 64 per Publish";
         batched.unit = "notif/s";
         batched.note = absl::StrCat(Grouped(count), " notifications");
         batched.run = [=] { return RunThroughput(flag, count, 64); };
@@ -139,7 +143,8 @@ int RunDriver(int argc, char** argv) {
   if (want("latency")) {
     for (const Model& m : models) {
       Row row;
-      row.name = absl::StrCat("Latency at ", Grouped(latency_rate), "/s, ", m.name);
+      row.name =
+          absl::StrCat("Latency at ", Grouped(latency_rate), "/s, ", m.name);
       row.unit = "notif/s";
       row.latency = true;
       row.note = absl::StrCat(latency_s, " s");
@@ -156,8 +161,8 @@ int RunDriver(int argc, char** argv) {
     for (size_t i = 0; i < streams.size() && i < rates.size(); ++i) {
       int n = 0;
       uint64_t rate = 0;
-      if (!absl::SimpleAtoi(streams[i], &n) || !absl::SimpleAtoi(rates[i], &rate) ||
-          n <= 0 || rate == 0) {
+      if (!absl::SimpleAtoi(streams[i], &n) ||
+          !absl::SimpleAtoi(rates[i], &rate) || n <= 0 || rate == 0) {
         std::fprintf(stderr, "bad --fanout_streams / --fanout_rates\n");
         return 2;
       }
@@ -182,9 +187,9 @@ int RunDriver(int argc, char** argv) {
     // row's samples here, which its runs then take in order.
     auto pending = std::make_shared<std::vector<Sample>>();
     Row memory;
-    memory.name = absl::StrCat("Scale: server memory per idle advise connection (",
-                               Grouped(connections), " over ", Grouped(streams),
-                               " streams)");
+    memory.name = absl::StrCat(
+        "Scale: server memory per idle advise connection (",
+        Grouped(connections), " over ", Grouped(streams), " streams)");
     memory.unit = "B/connection";
     memory.no_ratio = true;
     memory.extra_note = [](double kib) {
@@ -198,9 +203,9 @@ int RunDriver(int argc, char** argv) {
     };
     rows.push_back(std::move(memory));
     Row publish;
-    publish.name = absl::StrCat("Scale: Hub::Publish to one target, ",
-                                Grouped(connections),
-                                " registrations on other targets");
+    publish.name =
+        absl::StrCat("Scale: Hub::Publish to one target, ",
+                     Grouped(connections), " registrations on other targets");
     publish.unit = "publishes/s";
     publish.no_ratio = true;
     publish.extra_note = [](double none) {
@@ -220,9 +225,11 @@ int RunDriver(int argc, char** argv) {
   }
   {
     Row row;
-    row.name = "Store: SaveChanges ops/s, 4 advise connections, progress on/off";
-    row.not_yet = "the Store service client (client/include/mapinotify/store.h, "
-                  "in progress)";
+    row.name =
+        "Store: SaveChanges ops/s, 4 advise connections, progress on/off";
+    row.not_yet =
+        "the Store service client (client/include/mapinotify/store.h, "
+        "in progress)";
     rows.push_back(std::move(row));
   }
 
@@ -246,7 +253,6 @@ int RunDriver(int argc, char** argv) {
   std::fflush(stdout);
   return ok ? 0 : 1;
 }
-
 
 }  // namespace
 }  // namespace mapinotify::bench

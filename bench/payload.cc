@@ -10,9 +10,9 @@ namespace {
 
 constexpr size_t kEntryIdBytes = 46;
 // A made-up provider UID (MAPIUID) for the benchmark's store.
-constexpr char kProviderUid[16] = {'\x6d', '\x61', '\x70', '\x69', '\x6e', '\x6f',
-                                   '\x74', '\x69', '\x66', '\x79', '\x62', '\x65',
-                                   '\x6e', '\x63', '\x68', '\x31'};
+constexpr char kProviderUid[16] = {
+    '\x6d', '\x61', '\x70', '\x69', '\x6e', '\x6f', '\x74', '\x69',
+    '\x66', '\x79', '\x62', '\x65', '\x6e', '\x63', '\x68', '\x31'};
 
 void AppendBigEndian(uint64_t v, std::string* out) {
   for (int shift = 56; shift >= 0; shift -= 8) {
@@ -39,7 +39,7 @@ int64_t MonotonicNanos() {
 
 std::string FolderEntryId() {
   std::string id = EntryIdPrefix(MAPI_FOLDER);
-  AppendBigEndian(1, &id);  // Folder number.
+  AppendBigEndian(1, &id);                        // Folder number.
   id.append(kProviderUid, sizeof(kProviderUid));  // Folder GID (any 16 bytes).
   return id;
 }

@@ -119,12 +119,12 @@ absl::StatusOr<std::string> Child::Expect(absl::string_view word,
   while (true) {
     absl::StatusOr<std::string> line = ReadLine(deadline - absl::Now());
     if (!line.ok()) {
-      return absl::Status(line.status().code(),
-                          absl::StrCat(line.status().message(), " (waiting for '",
-                                       word, "')"));
+      return absl::Status(
+          line.status().code(),
+          absl::StrCat(line.status().message(), " (waiting for '", word, "')"));
     }
-    const absl::string_view first = absl::string_view(*line).substr(
-        0, line->find(' '));
+    const absl::string_view first =
+        absl::string_view(*line).substr(0, line->find(' '));
     if (first == word) return line;
     std::fprintf(stderr, "[child %d] %s\n", static_cast<int>(pid_),
                  line->c_str());
@@ -176,7 +176,8 @@ absl::StatusOr<ChildExit> Child::Wait(absl::Duration timeout) {
   exit.max_rss_kib = usage.ru_maxrss;
   exit.cpu_seconds =
       static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-      static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+      static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) /
+          1e6;
   return exit;
 }
 

@@ -23,9 +23,9 @@ namespace mapinotify::bench {
 
 // How a child ended.
 struct ChildExit {
-  int exit_code = -1;       // -1 when killed by a signal.
-  long max_rss_kib = 0;     // Peak resident set (wait4's ru_maxrss).
-  double cpu_seconds = 0;   // User + system CPU time of all its threads.
+  int exit_code = -1;      // -1 when killed by a signal.
+  long max_rss_kib = 0;    // Peak resident set (wait4's ru_maxrss).
+  double cpu_seconds = 0;  // User + system CPU time of all its threads.
 };
 
 // One child process. Owned by one thread. Destroying a child that is still

@@ -11,20 +11,20 @@
 #include "absl/flags/declare.h"
 
 // Flags of the roles (defined in main.cc).
-ABSL_DECLARE_FLAG(std::string, target);      // host:port to dial.
-ABSL_DECLARE_FLAG(uint64_t, raw_count);      // raw_client: notifications.
-ABSL_DECLARE_FLAG(uint32_t, per_message);    // raw_client: per message.
-ABSL_DECLARE_FLAG(bool, buffer_hint);        // raw_client: hint writes 2..n-1.
-ABSL_DECLARE_FLAG(bool, opaque);             // raw_client: StreamOpaque.
-ABSL_DECLARE_FLAG(uint64_t, outbox_items);   // server: Outbox::max_items.
-ABSL_DECLARE_FLAG(uint64_t, outbox_bytes);   // server: Outbox::max_bytes.
-ABSL_DECLARE_FLAG(std::string, model);       // client: notify|init|wrapped.
-ABSL_DECLARE_FLAG(int, sessions);            // client: sessions, 1 advise each.
-ABSL_DECLARE_FLAG(uint64_t, expect);         // client: per connection.
-ABSL_DECLARE_FLAG(bool, record_latency);     // client: keep a histogram.
-ABSL_DECLARE_FLAG(uint64_t, max_queued);     // client: per-connection bound.
-ABSL_DECLARE_FLAG(int, deadline_s);          // client: give up after this.
-ABSL_DECLARE_FLAG(int, advises);             // client: scale role, per session.
+ABSL_DECLARE_FLAG(std::string, target);     // host:port to dial.
+ABSL_DECLARE_FLAG(uint64_t, raw_count);     // raw_client: notifications.
+ABSL_DECLARE_FLAG(uint32_t, per_message);   // raw_client: per message.
+ABSL_DECLARE_FLAG(bool, buffer_hint);       // raw_client: hint writes 2..n-1.
+ABSL_DECLARE_FLAG(bool, opaque);            // raw_client: StreamOpaque.
+ABSL_DECLARE_FLAG(uint64_t, outbox_items);  // server: Outbox::max_items.
+ABSL_DECLARE_FLAG(uint64_t, outbox_bytes);  // server: Outbox::max_bytes.
+ABSL_DECLARE_FLAG(std::string, model);      // client: notify|init|wrapped.
+ABSL_DECLARE_FLAG(int, sessions);           // client: sessions, 1 advise each.
+ABSL_DECLARE_FLAG(uint64_t, expect);        // client: per connection.
+ABSL_DECLARE_FLAG(bool, record_latency);    // client: keep a histogram.
+ABSL_DECLARE_FLAG(uint64_t, max_queued);    // client: per-connection bound.
+ABSL_DECLARE_FLAG(int, deadline_s);         // client: give up after this.
+ABSL_DECLARE_FLAG(int, advises);            // client: scale role, per session.
 
 namespace mapinotify::bench {
 

@@ -77,7 +77,8 @@ class Tracker {
 // call at a time per connection) and read once the connection is unadvised.
 class BenchSink final : public AdviseSink {
  public:
-  BenchSink(Tracker* tracker, bool record) : tracker_(tracker), record_(record) {}
+  BenchSink(Tracker* tracker, bool record)
+      : tracker_(tracker), record_(record) {}
 
   void OnNotify(const NotificationBatch& batch) override {
     const int64_t now = MonotonicNanos();
@@ -169,8 +170,8 @@ int CountTcpConnections(int port) {
     std::getline(tcp, line);  // Header.
     while (std::getline(tcp, line)) {
       std::istringstream in(line);
-      std::string slot, local, remote, state, queues, timer, retr, uid,
-          timeout, inode;
+      std::string slot, local, remote, state, queues, timer, retr, uid, timeout,
+          inode;
       in >> slot >> local >> remote >> state >> queues >> timer >> retr >>
           uid >> timeout >> inode;
       if (state == "01" && remote.size() > 5 &&
@@ -283,8 +284,9 @@ int RunClient() {
   if (model == "wrapped") loop_thread = std::make_unique<LoopThread>();
 
   SessionOptions options;
-  options.threading_model = model == "init" ? ThreadingModel::kInitThread
-                                            : ThreadingModel::kNotificationThread;
+  options.threading_model = model == "init"
+                                ? ThreadingModel::kInitThread
+                                : ThreadingModel::kNotificationThread;
   options.max_queued_notifications_per_connection = max_queued;
   options.max_queued_bytes_per_connection = max_queued * 512;
 

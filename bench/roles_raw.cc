@@ -10,8 +10,8 @@
 #include "absl/flags/flag.h"
 #include "absl/synchronization/notification.h"
 #include "bench/payload.h"
-#include "raw_stream.grpc.pb.h"  // Generated from bench/raw_stream.proto.
 #include "bench/roles.h"
+#include "raw_stream.grpc.pb.h"  // Generated from bench/raw_stream.proto.
 
 namespace mapinotify::bench {
 

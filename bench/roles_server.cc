@@ -108,9 +108,9 @@ int RunServer() {
   while (std::getline(std::cin, line)) {
     const auto fields = ParseFields(line);
     if (line.rfind("publish", 0) == 0) {
-      const double seconds = Publish((*server)->hub(), FieldOr(fields, "count", 0),
-                                     FieldOr(fields, "per_call", 1),
-                                     FieldOr(fields, "rate", 0));
+      const double seconds =
+          Publish((*server)->hub(), FieldOr(fields, "count", 0),
+                  FieldOr(fields, "per_call", 1), FieldOr(fields, "rate", 0));
       std::printf("published seconds=%.6f\n", seconds);
     } else if (line == "rss") {
       const server::Hub::Stats stats = (*server)->hub()->GetStats();

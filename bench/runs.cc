@@ -97,9 +97,9 @@ struct Setup {
   uint64_t outbox_bytes = uint64_t{64} << 20;
   std::string model = "notify";
   std::vector<int> sessions_per_client = {1};
-  uint64_t count = 0;       // Published (per connection: expected).
+  uint64_t count = 0;  // Published (per connection: expected).
   uint64_t per_call = 1;
-  uint64_t rate = 0;        // 0: unpaced.
+  uint64_t rate = 0;  // 0: unpaced.
   uint64_t max_queued = 65536;
   bool record_latency = false;
 };
@@ -112,9 +112,9 @@ struct Outcome {
 };
 
 absl::StatusOr<Outcome> RunMapinotify(const Setup& setup) {
-  auto server = Child::Spawn({"--role=server",
-                              absl::StrCat("--outbox_items=", setup.outbox_items),
-                              absl::StrCat("--outbox_bytes=", setup.outbox_bytes)});
+  auto server = Child::Spawn(
+      {"--role=server", absl::StrCat("--outbox_items=", setup.outbox_items),
+       absl::StrCat("--outbox_bytes=", setup.outbox_bytes)});
   if (!server.ok()) return server.status();
   auto ready = (*server)->Expect("ready", kStartTimeout);
   if (!ready.ok()) return ready.status();
@@ -136,7 +136,8 @@ absl::StatusOr<Outcome> RunMapinotify(const Setup& setup) {
          absl::StrCat("--sessions=", sessions),
          absl::StrCat("--expect=", setup.count),
          absl::StrCat("--max_queued=", setup.max_queued),
-         absl::StrCat("--record_latency=", setup.record_latency ? "true" : "false"),
+         absl::StrCat("--record_latency=",
+                      setup.record_latency ? "true" : "false"),
          absl::StrCat("--deadline_s=", deadline_s)});
     if (!client.ok()) return client.status();
     clients.push_back(*std::move(client));
@@ -149,8 +150,7 @@ absl::StatusOr<Outcome> RunMapinotify(const Setup& setup) {
       absl::StrCat("publish count=", setup.count, " per_call=", setup.per_call,
                    " rate=", setup.rate));
   if (!sent.ok()) return sent;
-  auto published =
-      (*server)->Expect("published", absl::Seconds(deadline_s));
+  auto published = (*server)->Expect("published", absl::Seconds(deadline_s));
   if (!published.ok()) return published.status();
 
   Outcome out;
@@ -158,7 +158,8 @@ absl::StatusOr<Outcome> RunMapinotify(const Setup& setup) {
   double publish_seconds = 0;
   if (absl::SimpleAtod(ParseFields(*published)["seconds"], &publish_seconds) &&
       publish_seconds > 0) {
-    out.sample.publish_rate = static_cast<double>(setup.count) / publish_seconds;
+    out.sample.publish_rate =
+        static_cast<double>(setup.count) / publish_seconds;
   }
   for (auto& client : clients) {
     auto result = client->Expect("result", absl::Seconds(deadline_s + 60));
@@ -260,13 +261,14 @@ absl::StatusOr<std::pair<long, uint64_t>> ServerRss(Child& server) {
 }
 
 absl::StatusOr<double> PublishRate(Child& server, uint64_t count) {
-  absl::Status sent =
-      server.WriteLine(absl::StrCat("publish count=", count, " per_call=1 rate=0"));
+  absl::Status sent = server.WriteLine(
+      absl::StrCat("publish count=", count, " per_call=1 rate=0"));
   if (!sent.ok()) return sent;
   auto line = server.Expect("published", absl::Seconds(120));
   if (!line.ok()) return line.status();
   double seconds = 0;
-  if (!absl::SimpleAtod(ParseFields(*line)["seconds"], &seconds) || seconds <= 0) {
+  if (!absl::SimpleAtod(ParseFields(*line)["seconds"], &seconds) ||
+      seconds <= 0) {
     return absl::InternalError(absl::StrCat("bad published line: ", *line));
   }
   return static_cast<double>(count) / seconds;
@@ -296,10 +298,10 @@ absl::StatusOr<ScaleResult> RunScale(int streams, int connections,
   const int per_session = std::max(1, connections / std::max(1, streams));
   std::vector<std::unique_ptr<Child>> clients;
   for (int sessions : Spread(streams, 4)) {
-    auto client = Child::Spawn(
-        {"--role=client", absl::StrCat("--target=127.0.0.1:", *port),
-         absl::StrCat("--sessions=", sessions),
-         absl::StrCat("--advises=", per_session)});
+    auto client = Child::Spawn({"--role=client",
+                                absl::StrCat("--target=127.0.0.1:", *port),
+                                absl::StrCat("--sessions=", sessions),
+                                absl::StrCat("--advises=", per_session)});
     if (!client.ok()) return client.status();
     clients.push_back(*std::move(client));
   }
@@ -334,18 +336,18 @@ absl::StatusOr<ScaleResult> RunScale(int streams, int connections,
   auto server_rss = StopServer(**server);
   if (!server_rss.ok()) return server_rss.status();
   out.memory.server_rss_kib = server_rss->max_rss_kib;
-  const uint64_t wanted = static_cast<uint64_t>(per_session) *
-                          static_cast<uint64_t>(streams);
+  const uint64_t wanted =
+      static_cast<uint64_t>(per_session) * static_cast<uint64_t>(streams);
   out.memory.missing = registered >= wanted ? 0 : wanted - registered;
   out.memory.value = static_cast<double>(rss2->first - rss1->first) * 1024.0 /
                      static_cast<double>(std::max<uint64_t>(1, registered));
-  out.memory.extra = static_cast<double>(rss1->first - rss_before_streams->first) /
-                     static_cast<double>(streams);
+  out.memory.extra =
+      static_cast<double>(rss1->first - rss_before_streams->first) /
+      static_cast<double>(streams);
   out.publish = out.memory;
   out.publish.value = *rate_many;
   out.publish.extra = *rate_none;
   return out;
 }
-
 
 }  // namespace mapinotify::bench

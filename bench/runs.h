@@ -14,16 +14,16 @@ namespace mapinotify::bench {
 
 // One run of one row.
 struct Sample {
-  double value = 0;          // The row's figure (notifications/s ...).
+  double value = 0;                   // The row's figure (notifications/s ...).
   double p50 = 0, p99 = 0, p999 = 0;  // Latency, microseconds.
   long server_rss_kib = 0;
-  long client_rss_kib = 0;   // The largest client process.
-  uint64_t missing = 0;      // Notifications that never reached a sink.
-  uint64_t resyncs = 0;      // Resync signals seen by sinks.
-  int unfinished = 0;        // Connections whose end marker never came.
-  int tcp = 0;               // TCP connections the clients opened.
-  double publish_rate = 0;   // What the publisher achieved.
-  double extra = 0;          // A second figure some rows note.
+  long client_rss_kib = 0;  // The largest client process.
+  uint64_t missing = 0;     // Notifications that never reached a sink.
+  uint64_t resyncs = 0;     // Resync signals seen by sinks.
+  int unfinished = 0;       // Connections whose end marker never came.
+  int tcp = 0;              // TCP connections the clients opened.
+  double publish_rate = 0;  // What the publisher achieved.
+  double extra = 0;         // A second figure some rows note.
   // CPU time per notification delivered, whole processes (startup included),
   // microseconds; 0 when not measured.
   double server_cpu_us = 0;

@@ -86,7 +86,8 @@ class Histogram {
     if (v < (uint64_t{1} << kSubBits)) return static_cast<size_t>(v);
     const int exp = 63 - __builtin_clzll(v);  // >= kSubBits.
     const size_t sub = (v >> (exp - kSubBits)) & ((1u << kSubBits) - 1);
-    const size_t i = (static_cast<size_t>(exp - kSubBits + 1) << kSubBits) + sub;
+    const size_t i =
+        (static_cast<size_t>(exp - kSubBits + 1) << kSubBits) + sub;
     return std::min(i, kBuckets - 1);
   }
   // The smallest value of bucket i (i may be kBuckets: the end).

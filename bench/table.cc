@@ -1,9 +1,8 @@
 #include "bench/table.h"
 
+#include <grpcpp/grpcpp.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-
-#include <grpcpp/grpcpp.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -59,20 +58,21 @@ void PrintHeader(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
   std::printf("## mapinotify_bench\n\n");
   std::printf("- Command: `%s`\n", absl::StrJoin(args, " ").c_str());
-  std::printf("- Date: %s\n",
-              absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::Now(),
-                               absl::UTCTimeZone()).c_str());
-  std::printf("- Machine: %ld CPUs (nproc), %s, %s %s\n",
-              sysconf(_SC_NPROCESSORS_ONLN),
-              FirstLine("/proc/cpuinfo", "model name").c_str(), u.sysname,
-              u.release);
+  std::printf("- Date: %s\n", absl::FormatTime("%Y-%m-%d %H:%M UTC",
+                                               absl::Now(), absl::UTCTimeZone())
+                                  .c_str());
+  std::printf(
+      "- Machine: %ld CPUs (nproc), %s, %s %s\n", sysconf(_SC_NPROCESSORS_ONLN),
+      FirstLine("/proc/cpuinfo", "model name").c_str(), u.sysname, u.release);
   std::printf("- Load average at start: %s\n", load.c_str());
-  std::printf("- gRPC %s (callback API), loopback 127.0.0.1; every role a "
-              "separate process\n",
-              grpc::Version().c_str());
-  std::printf("- Payload: fnevObjectModified OBJECT notification, %zu bytes "
-              "serialized (bench/payload.h)\n\n",
-              ObjectModified(1, MonotonicNanos()).ByteSizeLong());
+  std::printf(
+      "- gRPC %s (callback API), loopback 127.0.0.1; every role a "
+      "separate process\n",
+      grpc::Version().c_str());
+  std::printf(
+      "- Payload: fnevObjectModified OBJECT notification, %zu bytes "
+      "serialized (bench/payload.h)\n\n",
+      ObjectModified(1, MonotonicNanos()).ByteSizeLong());
   std::fflush(stdout);
 }
 
@@ -120,9 +120,10 @@ void PrintTable(const std::vector<Row>& rows, int runs) {
       reference_row = &row;
     }
   }
-  std::printf("| Row | Median of %d | × ref | p50 µs | p99 µs | p99.9 µs | "
-              "Server peak RSS | Client peak RSS | Notes |\n",
-              runs);
+  std::printf(
+      "| Row | Median of %d | × ref | p50 µs | p99 µs | p99.9 µs | "
+      "Server peak RSS | Client peak RSS | Notes |\n",
+      runs);
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
   for (const Row& row : rows) {
     if (!row.run) {
@@ -151,7 +152,8 @@ void PrintTable(const std::vector<Row>& rows, int runs) {
       note = note.empty() ? n : absl::StrCat(note, "; ", n);
     };
     if (valid < static_cast<int>(row.samples.size()) || !row.errors.empty()) {
-      add_note(absl::StrCat("**", row.samples.size() - valid + row.errors.size(),
+      add_note(absl::StrCat("**",
+                            row.samples.size() - valid + row.errors.size(),
                             " of ", runs, " runs INVALID**"));
     }
     if (missing > 0) add_note(absl::StrCat("**missing ", missing, "**"));
@@ -161,14 +163,17 @@ void PrintTable(const std::vector<Row>& rows, int runs) {
     }
     if (!row.errors.empty()) add_note(absl::StrCat("error: ", row.errors[0]));
     if (tcp > 0) add_note(absl::StrCat(tcp, " TCP connection(s)"));
-    if (row.extra_note) add_note(row.extra_note(median_of(row, &Sample::extra)));
+    if (row.extra_note)
+      add_note(row.extra_note(median_of(row, &Sample::extra)));
     const double server_cpu = median_of(row, &Sample::server_cpu_us);
     if (server_cpu > 0 && !row.latency) {
       add_note(absl::StrFormat("CPU µs/notification: server %.2f, client %.2f",
-                               server_cpu, median_of(row, &Sample::client_cpu_us)));
+                               server_cpu,
+                               median_of(row, &Sample::client_cpu_us)));
     }
     if (!publish.empty()) {
-      add_note(absl::StrCat("publisher reached ", Grouped(Median(publish)), "/s"));
+      add_note(
+          absl::StrCat("publisher reached ", Grouped(Median(publish)), "/s"));
     }
     if (valid == 0) {
       std::printf("| %s | — | | | | | %ld MiB | %ld MiB | %s |\n",
@@ -195,6 +200,5 @@ void PrintTable(const std::vector<Row>& rows, int runs) {
   }
   std::fflush(stdout);
 }
-
 
 }  // namespace mapinotify::bench

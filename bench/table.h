@@ -15,10 +15,10 @@ namespace mapinotify::bench {
 // One row: how to run it once, and what its runs gave.
 struct Row {
   std::string name;
-  std::string unit;                  // Of value: "notif/s", "deliveries/s".
-  bool latency = false;              // Print p50/p99/p99.9.
+  std::string unit;      // Of value: "notif/s", "deliveries/s".
+  bool latency = false;  // Print p50/p99/p99.9.
   std::function<absl::StatusOr<Sample>()> run;  // Empty: not yet measured.
-  std::string not_yet;               // Why it is not measured.
+  std::string not_yet;                          // Why it is not measured.
   std::string note;
   bool reference_candidate = false;  // A 64-per-message baseline.
   bool no_ratio = false;             // Its unit is not notifications/s.

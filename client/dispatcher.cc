@@ -157,9 +157,8 @@ class DispatchConnection final : public ReadySource {
       if (lost) {
         ++resyncs_;
         counters_->resyncs_issued.fetch_add(1, std::memory_order_relaxed);
-        CallSinkLocked(
-            std::vector<Delivery>{Dispatcher::ResyncSignal(table_target_,
-                                                           reason)});
+        CallSinkLocked(std::vector<Delivery>{
+            Dispatcher::ResyncSignal(table_target_, reason)});
       }
       for (Pending& pending : work) {
         if (removed_) break;  // The fence, re-checked before every call.
@@ -171,8 +170,8 @@ class DispatchConnection final : public ReadySource {
           continue;
         }
         delivered_ += pending.items.size();
-        counters_->delivered_notifications.fetch_add(
-            pending.items.size(), std::memory_order_relaxed);
+        counters_->delivered_notifications.fetch_add(pending.items.size(),
+                                                     std::memory_order_relaxed);
         CallSinkLocked(std::move(pending.items));
       }
       mu_.Unlock();
@@ -393,7 +392,8 @@ size_t Dispatcher::connection_count() const {
   return connections_.size();
 }
 
-Delivery Dispatcher::ResyncSignal(bool table_target, const std::string& reason) {
+Delivery Dispatcher::ResyncSignal(bool table_target,
+                                  const std::string& reason) {
   auto n = std::make_shared<Notification>();
   if (table_target) {
     n->event_type = fnevTableModified;

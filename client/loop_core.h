@@ -90,8 +90,8 @@ class LoopCore {
 
  private:
   struct Item {
-    std::function<void()> task;            // a user task, or
-    std::shared_ptr<ReadySource> source;   // a ready source.
+    std::function<void()> task;           // a user task, or
+    std::shared_ptr<ReadySource> source;  // a ready source.
   };
 
   // Appends `item`; signals the eventfd on empty -> non-empty.

@@ -29,9 +29,8 @@ absl::StatusOr<std::shared_ptr<AdviseSink>> ThisThreadAdviseSink(
   if (const auto* wrapper = internal::ThisThreadSink::From(sink.get())) {
     sink = wrapper->inner();
   }
-  return std::shared_ptr<AdviseSink>(
-      std::make_shared<internal::ThisThreadSink>(std::move(sink),
-                                                 loop->core()));
+  return std::shared_ptr<AdviseSink>(std::make_shared<internal::ThisThreadSink>(
+      std::move(sink), loop->core()));
 }
 
 }  // namespace mapinotify

@@ -128,8 +128,8 @@ SCODE ScodeOf(const absl::Status& status) {
   if (status.ok()) return S_OK;
   absl::optional<absl::Cord> payload = status.GetPayload(kScodePayloadUrl);
   int32_t scode = 0;
-  if (payload.has_value() &&
-      absl::SimpleAtoi(std::string(*payload), &scode) && scode < 0) {
+  if (payload.has_value() && absl::SimpleAtoi(std::string(*payload), &scode) &&
+      scode < 0) {
     return scode;
   }
   return DefaultScodeForCode(status.code());

@@ -79,15 +79,15 @@ int main(int argc, char** argv) {
   if (!folder.ok()) return Fail("CreateFolder", folder.status());
 
   auto sink = std::make_shared<PrintingSink>();
-  auto connection = (*session)->Advise(AdviseTarget::Entry(*folder),
-                                       fnevObjectCreated | fnevObjectModified,
-                                       sink);
+  auto connection =
+      (*session)->Advise(AdviseTarget::Entry(*folder),
+                         fnevObjectCreated | fnevObjectModified, sink);
   if (!connection.ok()) return Fail("Advise", connection.status());
 
   auto message = (*store)->CreateMessage(*folder, 0);
   if (!message.ok()) return Fail("CreateMessage", message.status());
-  auto problems =
-      (*message)->SetProps({{PR_SUBJECT, std::string("hello from mapinotify")}});
+  auto problems = (*message)->SetProps(
+      {{PR_SUBJECT, std::string("hello from mapinotify")}});
   if (!problems.ok()) return Fail("SetProps", problems.status());
   auto saved = (*message)->SaveChanges(KEEP_OPEN_READWRITE);
   if (!saved.ok()) return Fail("SaveChanges", saved.status());

@@ -70,8 +70,7 @@ int main(int argc, char** argv) {
           mapinotify::fnevObjectDeleted | mapinotify::fnevNewMail,
       sink);
   if (!connection.ok()) {
-    std::fprintf(stderr, "watch: %s\n",
-                 connection.status().ToString().c_str());
+    std::fprintf(stderr, "watch: %s\n", connection.status().ToString().c_str());
     return EXIT_FAILURE;
   }
   loop.Run();  // Until the sink quits it.

@@ -20,7 +20,8 @@ std::string NewSessionId() {
 uint64_t CurrentThreadTag() {
   // Relaxed: the counter only has to hand out distinct values.
   static std::atomic<uint64_t> next{1};
-  thread_local const uint64_t tag = next.fetch_add(1, std::memory_order_relaxed);
+  thread_local const uint64_t tag =
+      next.fetch_add(1, std::memory_order_relaxed);
   return tag;
 }
 

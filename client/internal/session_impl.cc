@@ -71,7 +71,8 @@ absl::StatusOr<std::unique_ptr<Session::Impl>> Session::Impl::Open(
 
   std::unique_ptr<Impl> impl(new Impl(std::move(options), std::move(channel)));
   if (loop == nullptr) {
-    impl->notification_thread_ = std::make_unique<internal::NotificationThread>();
+    impl->notification_thread_ =
+        std::make_unique<internal::NotificationThread>();
     loop = impl->notification_thread_->core();
   }
   internal::DispatcherOptions dispatch;
@@ -350,8 +351,8 @@ void Session::Impl::OnStreamDone(const absl::Status& status) {
   {
     absl::MutexLock lock(&mu_);
     stream_done_ = true;
-    stream_status_ = status.ok() ? absl::UnavailableError("stream ended")
-                                 : status;
+    stream_status_ =
+        status.ok() ? absl::UnavailableError("stream ended") : status;
     live.assign(live_.begin(), live_.end());
   }
   // Until sessions reconnect by themselves (issue 6), a lost stream is lost

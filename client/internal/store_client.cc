@@ -87,10 +87,9 @@ absl::Status StoreClient::Finish(const grpc::Status& status) {
 absl::StatusOr<std::unique_ptr<MsgStore>> StoreClient::OpenMsgStore(
     const std::shared_ptr<StoreClient>& client) {
   v1::GetStoreInfoResponse info;
-  MAPINOTIFY_RETURN_IF_ERROR(
-      client->Call(&v1::Store::Stub::GetStoreInfo, v1::GetStoreInfoRequest(),
-                   &info));
-  MsgStore::WellKnown ids{info.store_entry_id(), info.root_folder_id(),
+  MAPINOTIFY_RETURN_IF_ERROR(client->Call(&v1::Store::Stub::GetStoreInfo,
+                                          v1::GetStoreInfoRequest(), &info));
+  MsgStore::WellKnown ids{info.store_entry_id(),  info.root_folder_id(),
                           info.ipm_subtree_id(),  info.inbox_id(),
                           info.outbox_id(),       info.sent_items_id(),
                           info.deleted_items_id()};
@@ -108,8 +107,8 @@ std::unique_ptr<Message> StoreClient::MakeMessage(
 
 // --- Message ---------------------------------------------------------------
 
-Message::Message(std::shared_ptr<internal::StoreClient> client,
-                 uint64_t handle, EntryId entry_id)
+Message::Message(std::shared_ptr<internal::StoreClient> client, uint64_t handle,
+                 EntryId entry_id)
     : client_(std::move(client)),
       handle_(handle),
       entry_id_(std::move(entry_id)) {}
@@ -135,9 +134,9 @@ Message::~Message() {
 absl::Status Message::CheckOpen() const {
   absl::MutexLock lock(&mu_);
   if (released_) {
-    return MapiError(MAPI_E_INVALID_OBJECT,
-                     absl::StrCat("message handle ", handle_,
-                                  " has been released"));
+    return MapiError(
+        MAPI_E_INVALID_OBJECT,
+        absl::StrCat("message handle ", handle_, " has been released"));
   }
   return absl::OkStatus();
 }
@@ -215,8 +214,7 @@ absl::Status Message::Release() {
 
 // --- MsgStore --------------------------------------------------------------
 
-MsgStore::MsgStore(std::shared_ptr<internal::StoreClient> client,
-                   WellKnown ids)
+MsgStore::MsgStore(std::shared_ptr<internal::StoreClient> client, WellKnown ids)
     : client_(std::move(client)),
       entry_id_(std::move(ids.store)),
       root_folder_id_(std::move(ids.root)),

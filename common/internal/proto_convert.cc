@@ -13,9 +13,9 @@ namespace mapinotify::internal {
 namespace {
 
 absl::Status BadValue(ULONG tag, absl::string_view why) {
-  return MapiError(MAPI_E_INVALID_PARAMETER,
-                   absl::StrCat("property 0x", absl::Hex(tag, absl::kZeroPad8),
-                                ": ", why));
+  return MapiError(
+      MAPI_E_INVALID_PARAMETER,
+      absl::StrCat("property 0x", absl::Hex(tag, absl::kZeroPad8), ": ", why));
 }
 
 absl::StatusOr<Guid> GuidFrom(const std::string& bytes, ULONG tag) {
@@ -45,23 +45,57 @@ absl::StatusOr<PropValue> FromProto(const v1::PropValue& p) {
   C expected;
   switch (type) {
     case PT_NULL:
-    case PT_UNSPECIFIED: expected = C::VALUE_NOT_SET; break;
-    case PT_LONG: expected = C::kL; break;
-    case PT_I8: expected = C::kI8; break;
-    case PT_BOOLEAN: expected = C::kB; break;
-    case PT_DOUBLE: expected = C::kDbl; break;
-    case PT_SYSTIME: expected = C::kSystime; break;
-    case PT_UNICODE: expected = C::kUnicode; break;
-    case PT_BINARY: expected = C::kBin; break;
-    case PT_CLSID: expected = C::kClsid; break;
-    case PT_ERROR: expected = C::kErr; break;
-    case PT_MV_LONG: expected = C::kMvLong; break;
-    case PT_MV_I8: expected = C::kMvI8; break;
-    case PT_MV_DOUBLE: expected = C::kMvDbl; break;
-    case PT_MV_SYSTIME: expected = C::kMvSystime; break;
-    case PT_MV_UNICODE: expected = C::kMvUnicode; break;
-    case PT_MV_BINARY: expected = C::kMvBin; break;
-    case PT_MV_CLSID: expected = C::kMvClsid; break;
+    case PT_UNSPECIFIED:
+      expected = C::VALUE_NOT_SET;
+      break;
+    case PT_LONG:
+      expected = C::kL;
+      break;
+    case PT_I8:
+      expected = C::kI8;
+      break;
+    case PT_BOOLEAN:
+      expected = C::kB;
+      break;
+    case PT_DOUBLE:
+      expected = C::kDbl;
+      break;
+    case PT_SYSTIME:
+      expected = C::kSystime;
+      break;
+    case PT_UNICODE:
+      expected = C::kUnicode;
+      break;
+    case PT_BINARY:
+      expected = C::kBin;
+      break;
+    case PT_CLSID:
+      expected = C::kClsid;
+      break;
+    case PT_ERROR:
+      expected = C::kErr;
+      break;
+    case PT_MV_LONG:
+      expected = C::kMvLong;
+      break;
+    case PT_MV_I8:
+      expected = C::kMvI8;
+      break;
+    case PT_MV_DOUBLE:
+      expected = C::kMvDbl;
+      break;
+    case PT_MV_SYSTIME:
+      expected = C::kMvSystime;
+      break;
+    case PT_MV_UNICODE:
+      expected = C::kMvUnicode;
+      break;
+    case PT_MV_BINARY:
+      expected = C::kMvBin;
+      break;
+    case PT_MV_CLSID:
+      expected = C::kMvClsid;
+      break;
     default:
       return BadValue(p.tag(), "unknown property type");
   }
@@ -69,23 +103,46 @@ absl::StatusOr<PropValue> FromProto(const v1::PropValue& p) {
     return BadValue(p.tag(), "value does not match the tag's property type");
   }
   switch (expected) {
-    case C::VALUE_NOT_SET: break;
-    case C::kL: out.value = p.l(); break;
-    case C::kI8: out.value = p.i8(); break;
-    case C::kB: out.value = p.b(); break;
-    case C::kDbl: out.value = p.dbl(); break;
-    case C::kSystime: out.value = FileTime{p.systime()}; break;
-    case C::kUnicode: out.value = p.unicode(); break;
-    case C::kBin: out.value = Binary{p.bin()}; break;
+    case C::VALUE_NOT_SET:
+      break;
+    case C::kL:
+      out.value = p.l();
+      break;
+    case C::kI8:
+      out.value = p.i8();
+      break;
+    case C::kB:
+      out.value = p.b();
+      break;
+    case C::kDbl:
+      out.value = p.dbl();
+      break;
+    case C::kSystime:
+      out.value = FileTime{p.systime()};
+      break;
+    case C::kUnicode:
+      out.value = p.unicode();
+      break;
+    case C::kBin:
+      out.value = Binary{p.bin()};
+      break;
     case C::kClsid: {
       MAPINOTIFY_ASSIGN_OR_RETURN(Guid g, GuidFrom(p.clsid(), p.tag()));
       out.value = g;
       break;
     }
-    case C::kErr: out.value = ErrorValue{p.err()}; break;
-    case C::kMvLong: out.value = ToVector<int32_t>(p.mv_long().values()); break;
-    case C::kMvI8: out.value = ToVector<int64_t>(p.mv_i8().values()); break;
-    case C::kMvDbl: out.value = ToVector<double>(p.mv_dbl().values()); break;
+    case C::kErr:
+      out.value = ErrorValue{p.err()};
+      break;
+    case C::kMvLong:
+      out.value = ToVector<int32_t>(p.mv_long().values());
+      break;
+    case C::kMvI8:
+      out.value = ToVector<int64_t>(p.mv_i8().values());
+      break;
+    case C::kMvDbl:
+      out.value = ToVector<double>(p.mv_dbl().values());
+      break;
     case C::kMvSystime: {
       std::vector<FileTime> v;
       v.reserve(p.mv_systime().values_size());
@@ -163,18 +220,25 @@ absl::Status ToProto(const PropValue& value, v1::PropValue* p) {
 v1::Notification::InfoCase InfoCaseFor(uint32_t event_type) {
   using I = v1::Notification::InfoCase;
   switch (event_type) {
-    case fnevCriticalError: return I::kError;
-    case fnevNewMail: return I::kNewMail;
+    case fnevCriticalError:
+      return I::kError;
+    case fnevNewMail:
+      return I::kNewMail;
     case fnevObjectCreated:
     case fnevObjectDeleted:
     case fnevObjectModified:
     case fnevObjectMoved:
     case fnevObjectCopied:
-    case fnevSearchComplete: return I::kObject;
-    case fnevTableModified: return I::kTable;
-    case fnevExtended: return I::kExtended;
-    case fnevStatusObjectModified: return I::kStatusObject;
-    default: return I::INFO_NOT_SET;
+    case fnevSearchComplete:
+      return I::kObject;
+    case fnevTableModified:
+      return I::kTable;
+    case fnevExtended:
+      return I::kExtended;
+    case fnevStatusObjectModified:
+      return I::kStatusObject;
+    default:
+      return I::INFO_NOT_SET;
   }
 }
 
@@ -184,17 +248,17 @@ absl::Status CheckShape(const v1::Notification& p) {
   const uint32_t type = static_cast<uint32_t>(p.event_type());
   v1::Notification::InfoCase want = InfoCaseFor(type);
   if (want == v1::Notification::INFO_NOT_SET) {
-    return MapiError(MAPI_E_INVALID_PARAMETER,
-                     absl::StrCat("notification: event type 0x",
-                                  absl::Hex(type),
-                                  " is not exactly one known fnev bit"));
+    return MapiError(
+        MAPI_E_INVALID_PARAMETER,
+        absl::StrCat("notification: event type 0x", absl::Hex(type),
+                     " is not exactly one known fnev bit"));
   }
   if (p.info_case() != want) {
-    return MapiError(MAPI_E_INVALID_PARAMETER,
-                     absl::StrCat("notification: event type 0x",
-                                  absl::Hex(type),
-                                  " needs its structure (field ", want,
-                                  "), got field ", p.info_case()));
+    return MapiError(
+        MAPI_E_INVALID_PARAMETER,
+        absl::StrCat("notification: event type 0x", absl::Hex(type),
+                     " needs its structure (field ", want, "), got field ",
+                     p.info_case()));
   }
   if (want == v1::Notification::kTable) {
     const uint32_t ev = static_cast<uint32_t>(p.table().table_event());
@@ -239,10 +303,9 @@ absl::StatusOr<Notification> FromProto(const v1::Notification& p) {
   switch (p.info_case()) {
     case v1::Notification::kError: {
       const auto& e = p.error();
-      n.info = ErrorNotification{e.entry_id(),   e.scode(),
-                                 e.flags(),      e.error_text(),
-                                 e.component(),  e.low_level_error(),
-                                 e.context()};
+      n.info = ErrorNotification{
+          e.entry_id(),  e.scode(),           e.flags(),  e.error_text(),
+          e.component(), e.low_level_error(), e.context()};
       break;
     }
     case v1::Notification::kNewMail: {
@@ -254,8 +317,8 @@ absl::StatusOr<Notification> FromProto(const v1::Notification& p) {
     case v1::Notification::kObject: {
       const auto& o = p.object();
       n.info = ObjectNotification{
-          o.entry_id(),      o.object_type(), o.parent_id(), o.old_id(),
-          o.old_parent_id(), ToVector<ULONG>(o.prop_tags())};
+          o.entry_id(), o.object_type(),   o.parent_id(),
+          o.old_id(),   o.old_parent_id(), ToVector<ULONG>(o.prop_tags())};
       break;
     }
     case v1::Notification::kTable: {
@@ -325,7 +388,8 @@ absl::Status ToProto(const Notification& n, v1::Notification* p) {
     x->set_hresult(t->hresult);
     MAPINOTIFY_RETURN_IF_ERROR(ToProto(t->index_key, x->mutable_index_key()));
     MAPINOTIFY_RETURN_IF_ERROR(ToProto(t->prior_key, x->mutable_prior_key()));
-    MAPINOTIFY_RETURN_IF_ERROR(PropsTo(t->row, x->mutable_row()->mutable_props()));
+    MAPINOTIFY_RETURN_IF_ERROR(
+        PropsTo(t->row, x->mutable_row()->mutable_props()));
   } else if (const auto* x2 = n.extended()) {
     auto* x = p->mutable_extended();
     x->set_event_code(x2->event_code);

@@ -163,7 +163,6 @@ class Hub {
   Stats GetStats() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-
   // Constant after construction.
   const Outbox::Options outbox_options_;
   const uint64_t epoch_;

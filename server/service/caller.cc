@@ -27,18 +27,19 @@ absl::StatusOr<absl::optional<absl::string_view>> SingleValue(
     return MapiError(MAPI_E_INVALID_PARAMETER,
                      absl::StrCat("metadata '", key, "' is repeated"));
   }
-  return absl::optional<absl::string_view>(
-      absl::string_view(range.first->second.data(), range.first->second.size()));
+  return absl::optional<absl::string_view>(absl::string_view(
+      range.first->second.data(), range.first->second.size()));
 }
 
 absl::Status CheckSessionId(absl::string_view id) {
   bool ok = id.size() == kSessionIdDigits;
-  for (char c : id) ok = ok && absl::ascii_isxdigit(static_cast<unsigned char>(c));
+  for (char c : id)
+    ok = ok && absl::ascii_isxdigit(static_cast<unsigned char>(c));
   if (!ok) {
-    return MapiError(MAPI_E_INVALID_PARAMETER,
-                     absl::StrCat("metadata '", kSessionMetadataKey,
-                                  "' must be ", kSessionIdDigits,
-                                  " hex digits"));
+    return MapiError(
+        MAPI_E_INVALID_PARAMETER,
+        absl::StrCat("metadata '", kSessionMetadataKey, "' must be ",
+                     kSessionIdDigits, " hex digits"));
   }
   return absl::OkStatus();
 }
@@ -76,7 +77,8 @@ absl::StatusOr<store::CallContext> CallContextFromMetadata(
   }
   const absl::string_view text = **thread;
   bool digits = !text.empty() && text.size() <= kMaxThreadDigits;
-  for (char c : text) digits = digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
+  for (char c : text)
+    digits = digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
   uint64_t id = 0;
   if (!digits || !absl::SimpleAtoi(text, &id) || id == 0) {
     return MapiError(MAPI_E_INVALID_PARAMETER,

@@ -191,12 +191,13 @@ class NotificationsService::Reactor final
     switch (request.request_case()) {
       case v1::SubscribeRequest::kAdvise: {
         const v1::AdviseRequest& advise = request.advise();
-        absl::StatusOr<TargetKey> key = service_->ResolveTarget(advise.target());
+        absl::StatusOr<TargetKey> key =
+            service_->ResolveTarget(advise.target());
         if (key.ok() && advise.options() != 0) {
-          key = MapiError(MAPI_E_UNKNOWN_FLAGS,
-                          absl::StrCat("advise options 0x",
-                                       absl::Hex(advise.options()),
-                                       " are not supported"));
+          key = MapiError(
+              MAPI_E_UNKNOWN_FLAGS,
+              absl::StrCat("advise options 0x", absl::Hex(advise.options()),
+                           " are not supported"));
         }
         if (!key.ok()) {
           // Refused before the hub sees it: answer on the stream; the stream

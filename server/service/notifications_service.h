@@ -63,16 +63,15 @@ class NotificationsService final : public v1::Notifications::CallbackService {
   // hub's validator's call (Hub::Options::validator).
   absl::StatusOr<TargetKey> ResolveTarget(const v1::Target& target) const;
 
-  class Reactor;   // One Subscribe stream; defined in the .cc.
-  class Handle;    // Keeps a reactor reachable until its OnDone.
+  class Reactor;  // One Subscribe stream; defined in the .cc.
+  class Handle;   // Keeps a reactor reachable until its OnDone.
 
  private:
   void Register(std::shared_ptr<Handle> handle) ABSL_LOCKS_EXCLUDED(mu_);
   void Unregister(const Handle* handle) ABSL_LOCKS_EXCLUDED(mu_);
   // Counts the open streams of `session` (non-empty); the last one to end
   // calls options_.on_session_end.
-  void SessionStreamOpened(const std::string& session)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  void SessionStreamOpened(const std::string& session) ABSL_LOCKS_EXCLUDED(mu_);
   void SessionStreamEnded(const std::string& session) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Constant after construction.

@@ -54,28 +54,28 @@ absl::Status CheckEntryId(const std::string& id, absl::string_view field) {
                      absl::StrCat(field, ": empty entry id"));
   }
   if (id.size() > StoreService::kMaxEntryIdBytes) {
-    return MapiError(MAPI_E_INVALID_ENTRYID,
-                     absl::StrCat(field, ": entry id of ", id.size(),
-                                  " bytes exceeds ",
-                                  StoreService::kMaxEntryIdBytes));
+    return MapiError(
+        MAPI_E_INVALID_ENTRYID,
+        absl::StrCat(field, ": entry id of ", id.size(), " bytes exceeds ",
+                     StoreService::kMaxEntryIdBytes));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckFlags(uint32_t flags, ULONG allowed, absl::string_view call) {
   if ((flags & ~allowed) != 0) {
-    return MapiError(MAPI_E_UNKNOWN_FLAGS,
-                     absl::StrCat(call, ": unknown flags 0x",
-                                  absl::Hex(flags & ~allowed), " (defined: 0x",
-                                  absl::Hex(allowed), ")"));
+    return MapiError(
+        MAPI_E_UNKNOWN_FLAGS,
+        absl::StrCat(call, ": unknown flags 0x", absl::Hex(flags & ~allowed),
+                     " (defined: 0x", absl::Hex(allowed), ")"));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckCount(size_t count, size_t max, absl::string_view field) {
   if (count > max) {
-    return MapiError(MAPI_E_TOO_BIG, absl::StrCat(field, ": ", count,
-                                                  " items exceed ", max));
+    return MapiError(MAPI_E_TOO_BIG,
+                     absl::StrCat(field, ": ", count, " items exceed ", max));
   }
   return absl::OkStatus();
 }
@@ -97,9 +97,8 @@ absl::Status CheckName(const std::string& name, absl::string_view field,
 template <typename Repeated>
 absl::StatusOr<std::vector<EntryId>> EntryIdsFrom(const Repeated& ids,
                                                   absl::string_view field) {
-  MAPINOTIFY_RETURN_IF_ERROR(
-      CheckCount(static_cast<size_t>(ids.size()), StoreService::kMaxEntryIds,
-                 field));
+  MAPINOTIFY_RETURN_IF_ERROR(CheckCount(static_cast<size_t>(ids.size()),
+                                        StoreService::kMaxEntryIds, field));
   std::vector<EntryId> out;
   out.reserve(static_cast<size_t>(ids.size()));
   for (int i = 0; i < ids.size(); ++i) {
@@ -128,9 +127,9 @@ absl::StatusOr<std::vector<PropValue>> PropsFrom(const Repeated& values,
   for (int i = 0; i < values.size(); ++i) {
     absl::StatusOr<PropValue> value = internal::FromProto(values.Get(i));
     if (!value.ok()) {
-      return MapiError(ScodeOf(value.status()),
-                       absl::StrCat(field, "[", i, "]: ",
-                                    value.status().message()));
+      return MapiError(
+          ScodeOf(value.status()),
+          absl::StrCat(field, "[", i, "]: ", value.status().message()));
     }
     out.push_back(*std::move(value));
   }
@@ -145,10 +144,10 @@ absl::Status PropsTo(const std::vector<PropValue>& values, Repeated* out) {
     // reported as such rather than sent half-converted.
     absl::Status converted = internal::ToProto(value, out->Add());
     if (!converted.ok()) {
-      return MapiError(MAPI_E_CALL_FAILED,
-                       absl::StrCat("cannot send property 0x",
-                                    absl::Hex(value.tag), ": ",
-                                    converted.message()));
+      return MapiError(
+          MAPI_E_CALL_FAILED,
+          absl::StrCat("cannot send property 0x", absl::Hex(value.tag), ": ",
+                       converted.message()));
     }
   }
   return absl::OkStatus();
@@ -230,8 +229,8 @@ grpc::ServerUnaryReactor* StoreService::SetProps(
     std::vector<store::PropProblem> problems;
     if (request->object().has_handle()) {
       MAPINOTIFY_ASSIGN_OR_RETURN(
-          problems, store_->SetMessageProps(caller, request->object().handle(),
-                                            values));
+          problems,
+          store_->SetMessageProps(caller, request->object().handle(), values));
     } else {
       MAPINOTIFY_ASSIGN_OR_RETURN(
           problems,
@@ -243,8 +242,8 @@ grpc::ServerUnaryReactor* StoreService::SetProps(
 }
 
 grpc::ServerUnaryReactor* StoreService::DeleteProps(
-    grpc::CallbackServerContext* context,
-    const v1::DeletePropsRequest* request, v1::DeletePropsResponse* response) {
+    grpc::CallbackServerContext* context, const v1::DeletePropsRequest* request,
+    v1::DeletePropsResponse* response) {
   return Run(context, [&](const store::CallContext& caller) -> absl::Status {
     MAPINOTIFY_RETURN_IF_ERROR(CheckObject(request->object()));
     std::vector<ULONG> tags;
@@ -252,8 +251,8 @@ grpc::ServerUnaryReactor* StoreService::DeleteProps(
     std::vector<store::PropProblem> problems;
     if (request->object().has_handle()) {
       MAPINOTIFY_ASSIGN_OR_RETURN(
-          problems, store_->DeleteMessageProps(
-                        caller, request->object().handle(), tags));
+          problems,
+          store_->DeleteMessageProps(caller, request->object().handle(), tags));
     } else {
       MAPINOTIFY_ASSIGN_OR_RETURN(
           problems,
@@ -326,15 +325,13 @@ grpc::ServerUnaryReactor* StoreService::DeleteFolder(
 }
 
 grpc::ServerUnaryReactor* StoreService::EmptyFolder(
-    grpc::CallbackServerContext* context,
-    const v1::EmptyFolderRequest* request,
+    grpc::CallbackServerContext* context, const v1::EmptyFolderRequest* request,
     v1::EmptyFolderResponse* /*response*/) {
   return Run(context, [&](const store::CallContext&) -> absl::Status {
     MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->folder_id(), "folder_id"));
     MAPINOTIFY_RETURN_IF_ERROR(
         CheckFlags(request->flags(), kEmptyFolderFlags, "EmptyFolder"));
-    return store_->EmptyFolder(request->folder_id(),
-                               request->flags());
+    return store_->EmptyFolder(request->folder_id(), request->flags());
   });
 }
 
@@ -348,8 +345,8 @@ grpc::ServerUnaryReactor* StoreService::CreateMessage(
         CheckFlags(request->flags(), kCreateMessageFlags, "CreateMessage"));
     store::Handle handle = 0;
     MAPINOTIFY_ASSIGN_OR_RETURN(
-        handle, store_->CreateMessage(caller, request->folder_id(),
-                                      request->flags()));
+        handle,
+        store_->CreateMessage(caller, request->folder_id(), request->flags()));
     response->set_handle(handle);
     return absl::OkStatus();
   });
@@ -364,8 +361,8 @@ grpc::ServerUnaryReactor* StoreService::OpenMessage(
         CheckFlags(request->flags(), kOpenMessageFlags, "OpenMessage"));
     store::Handle handle = 0;
     MAPINOTIFY_ASSIGN_OR_RETURN(
-        handle, store_->OpenMessage(caller, request->entry_id(),
-                                    request->flags()));
+        handle,
+        store_->OpenMessage(caller, request->entry_id(), request->flags()));
     response->set_handle(handle);
     return absl::OkStatus();
   });
@@ -379,8 +376,7 @@ grpc::ServerUnaryReactor* StoreService::SaveChanges(
         CheckFlags(request->flags(), kSaveChangesFlags, "SaveChanges"));
     EntryId id;
     MAPINOTIFY_ASSIGN_OR_RETURN(
-        id, store_->SaveChanges(caller, request->handle(),
-                                request->flags()));
+        id, store_->SaveChanges(caller, request->handle(), request->flags()));
     response->set_entry_id(std::move(id));
     return absl::OkStatus();
   });
@@ -403,12 +399,11 @@ grpc::ServerUnaryReactor* StoreService::DeleteMessages(
     std::vector<EntryId> messages;
     MAPINOTIFY_ASSIGN_OR_RETURN(
         messages, EntryIdsFrom(request->message_ids(), "message_ids"));
-    MAPINOTIFY_RETURN_IF_ERROR(CheckFlags(
-        request->flags(), kDeleteMessagesFlags, "DeleteMessages"));
+    MAPINOTIFY_RETURN_IF_ERROR(
+        CheckFlags(request->flags(), kDeleteMessagesFlags, "DeleteMessages"));
     SCODE warning = S_OK;
     MAPINOTIFY_RETURN_IF_ERROR(store_->DeleteMessages(
-        request->folder_id(), messages, request->flags(),
-        &warning));
+        request->folder_id(), messages, request->flags(), &warning));
     response->set_warning(warning);
     return absl::OkStatus();
   });
@@ -450,8 +445,7 @@ grpc::ServerUnaryReactor* StoreService::SetReadFlags(
         CheckFlags(request->flags(), kSetReadFlagsFlags, "SetReadFlags"));
     SCODE warning = S_OK;
     MAPINOTIFY_RETURN_IF_ERROR(store_->SetReadFlags(
-        request->folder_id(), messages, request->flags(),
-        &warning));
+        request->folder_id(), messages, request->flags(), &warning));
     response->set_warning(warning);
     return absl::OkStatus();
   });

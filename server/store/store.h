@@ -10,8 +10,8 @@
 // Store::mu_ -> Hub::mu_ -> Outbox::mu_ (the hub never calls the store while
 // holding its lock; Hub::PublishDeferred never blocks and calls nothing out).
 // The streams' wakes, which may start gRPC writes, run after the store lock
-// is released, so a slow or stalled subscriber never holds up a writer. Publishing is the only call
-// the store makes while holding its lock.
+// is released, so a slow or stalled subscriber never holds up a writer.
+// Publishing is the only call the store makes while holding its lock.
 //
 // The tree. The root folder (FOLDER_ROOT, no name, its own parent) holds
 // "IPM_SUBTREE", which holds "Inbox" (the receive folder), "Outbox",

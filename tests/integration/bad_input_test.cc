@@ -18,8 +18,8 @@ namespace {
 
 namespace store = server::store;
 
-using Stream = grpc::ClientReaderWriter<v1::SubscribeRequest,
-                                        v1::SubscribeResponse>;
+using Stream =
+    grpc::ClientReaderWriter<v1::SubscribeRequest, v1::SubscribeResponse>;
 
 class BadInput : public ::testing::Test {
  protected:
@@ -56,9 +56,8 @@ class BadInput : public ::testing::Test {
   }
 
   // Expects an Advised answer for `connection` with `code` and `scode`.
-  static void ExpectRefused(const v1::SubscribeResponse& r,
-                            uint64_t connection, grpc::StatusCode code,
-                            SCODE scode) {
+  static void ExpectRefused(const v1::SubscribeResponse& r, uint64_t connection,
+                            grpc::StatusCode code, SCODE scode) {
     ASSERT_TRUE(r.has_advised()) << r.DebugString();
     EXPECT_EQ(r.advised().connection(), connection);
     EXPECT_EQ(r.advised().status().code(), code) << r.DebugString();
@@ -181,13 +180,14 @@ TEST_F(BadInput, OversizedMessageIsRefusedAndOtherStreamsGoOn) {
   auto session = Session::Open(server_->target());
   ASSERT_TRUE(session.ok()) << session.status();
   auto sink = std::make_shared<RecordingSink>();
-  ASSERT_TRUE((*session)->Advise(AdviseTarget::Store(), fnevNewMail, sink).ok());
+  ASSERT_TRUE(
+      (*session)->Advise(AdviseTarget::Store(), fnevNewMail, sink).ok());
 }
 
 TEST(BadInputSubscribe, MalformedSessionMetadataIsRefused) {
   auto server = StartServer();
-  auto channel = grpc::CreateChannel(server->target(),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(server->target(), grpc::InsecureChannelCredentials());
   auto stub = v1::Notifications::NewStub(channel);
   for (const char* bad : {"", "xyz", "0123456789abcdef0123456789abcdeg",
                           "0123456789abcdef0123456789abcdef0"}) {
@@ -222,19 +222,19 @@ TEST(BadInputSession, AdviseErrorsRehydrateTheirMapiCodes) {
   EXPECT_EQ(empty_mask.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ScodeOf(empty_mask.status()), MAPI_E_INVALID_PARAMETER);
 
-  auto no_view = (*session)->Advise(AdviseTarget::TableView(42),
-                                    fnevTableModified, sink);
+  auto no_view =
+      (*session)->Advise(AdviseTarget::TableView(42), fnevTableModified, sink);
   EXPECT_EQ(no_view.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(ScodeOf(no_view.status()), MAPI_E_NOT_FOUND);
 
-  auto null_sink = (*session)->Advise(AdviseTarget::Store(), fnevNewMail,
-                                      nullptr);
+  auto null_sink =
+      (*session)->Advise(AdviseTarget::Store(), fnevNewMail, nullptr);
   EXPECT_EQ(null_sink.status().code(), absl::StatusCode::kInvalidArgument);
 
   // The session is unharmed.
   const EntryId inbox = server->store()->inbox_id();
-  auto good = (*session)->Advise(AdviseTarget::Entry(inbox),
-                                 fnevObjectModified, sink);
+  auto good =
+      (*session)->Advise(AdviseTarget::Entry(inbox), fnevObjectModified, sink);
   ASSERT_TRUE(good.ok()) << good.status();
   PublishMany(server->hub(), inbox, 3);
   ASSERT_TRUE(sink->WaitForCount(3));

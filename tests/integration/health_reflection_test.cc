@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "gtest/gtest.h"
 #include "proto/grpc/health/v1/health.grpc.pb.h"
 #include "proto/grpc/reflection/v1alpha/reflection.pb.h"
-#include "gtest/gtest.h"
 #include "tests/integration/test_util.h"
 
 namespace mapinotify::testing {
@@ -19,16 +19,15 @@ namespace {
 
 TEST(HealthReflection, HealthReportsServing) {
   auto server = StartServer();
-  auto channel = grpc::CreateChannel(server->target(),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(server->target(), grpc::InsecureChannelCredentials());
   auto health = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   grpc::health::v1::HealthCheckResponse response;
-  grpc::Status status =
-      health->Check(&context, grpc::health::v1::HealthCheckRequest(), &response);
+  grpc::Status status = health->Check(
+      &context, grpc::health::v1::HealthCheckRequest(), &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(response.status(),
-            grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
 namespace reflection = ::mapinotify::testing::reflection;
@@ -43,14 +42,14 @@ bool Step(grpc::CompletionQueue* cq, void* tag) {
 
 TEST(HealthReflection, ReflectionListsTheNotificationsService) {
   auto server = StartServer();
-  auto channel = grpc::CreateChannel(server->target(),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(server->target(), grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
   grpc::CompletionQueue cq;
   grpc::ClientContext context;
   auto call = stub.PrepareCall(
-      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      &cq);
+      &context,
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
   int tag = 0;
   call->StartCall(&tag);
   ASSERT_TRUE(Step(&cq, &tag));

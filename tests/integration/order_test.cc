@@ -36,8 +36,8 @@ TEST(Order, HundredThousandOnOneConnectionArriveCompleteAndInSequence) {
   ASSERT_TRUE(session.ok()) << session.status();
   auto sink = std::make_shared<RecordingSink>();
   const EntryId inbox = server->store()->inbox_id();
-  auto c = (*session)->Advise(AdviseTarget::Entry(inbox), fnevObjectModified,
-                              sink);
+  auto c =
+      (*session)->Advise(AdviseTarget::Entry(inbox), fnevObjectModified, sink);
   ASSERT_TRUE(c.ok()) << c.status();
 
   const uint64_t first = server->hub()->last_sequence() + 1;

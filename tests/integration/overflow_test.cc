@@ -42,8 +42,8 @@ TEST(Overflow, NeverPumpedLoopStaysBoundedThenGetsTheResyncSignal) {
   auto sink = std::make_shared<RecordingSink>();
   const EntryId flooded = MakeFolder(server.get(), "flooded");
   const EntryId marker_folder = MakeFolder(server.get(), "marker");
-  auto c = (*session)->Advise(AdviseTarget::Entry(flooded),
-                              fnevObjectModified, sink);
+  auto c = (*session)->Advise(AdviseTarget::Entry(flooded), fnevObjectModified,
+                              sink);
   ASSERT_TRUE(c.ok()) << c.status();
 
   // A marker connection on a pumped thread: when its notification arrives,
@@ -64,10 +64,11 @@ TEST(Overflow, NeverPumpedLoopStaysBoundedThenGetsTheResyncSignal) {
   const size_t rss_after = CurrentRssBytes();
 
   SessionStats stats = (*session)->stats();
-  std::printf("client queue high water: %zu notifications, %zu bytes; RSS "
-              "%zu -> %zu KiB\n",
-              stats.max_queued_notifications, stats.max_queued_bytes,
-              rss_before / 1024, rss_after / 1024);
+  std::printf(
+      "client queue high water: %zu notifications, %zu bytes; RSS "
+      "%zu -> %zu KiB\n",
+      stats.max_queued_notifications, stats.max_queued_bytes, rss_before / 1024,
+      rss_after / 1024);
   EXPECT_LE(stats.max_queued_notifications, kMaxQueued);
   EXPECT_LE(stats.max_queued_bytes, kMaxBytes);
   EXPECT_GT(stats.max_queued_notifications, 0u);

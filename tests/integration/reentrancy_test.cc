@@ -17,9 +17,12 @@ enum class Where { kInitThread, kNotificationThread, kWrapped };
 
 std::string Name(Where w) {
   switch (w) {
-    case Where::kInitThread: return "InitThread";
-    case Where::kNotificationThread: return "NotificationThread";
-    case Where::kWrapped: return "Wrapped";
+    case Where::kInitThread:
+      return "InitThread";
+    case Where::kNotificationThread:
+      return "NotificationThread";
+    case Where::kWrapped:
+      return "Wrapped";
   }
   return "";
 }
@@ -32,8 +35,8 @@ class SelfEndingSink : public AdviseSink {
     ++calls;
     if (calls > 1) return;  // Must never happen: counted and asserted.
     unadvise_status = session->Unadvise(batch.connection());
-    auto c = session->Advise(AdviseTarget::Entry(second), fnevObjectModified,
-                             next);
+    auto c =
+        session->Advise(AdviseTarget::Entry(second), fnevObjectModified, next);
     advise_status = c.status();
     if (c.ok()) next_connection = *c;
     done.Notify();

@@ -29,14 +29,14 @@ TEST(Shutdown, EndsEveryStreamAndTellsSinksEvenWithAStalledClient) {
   ASSERT_TRUE(session.ok()) << session.status();
   auto sink = std::make_shared<RecordingSink>();
   const EntryId inbox = server->store()->inbox_id();
-  auto c = (*session)->Advise(AdviseTarget::Entry(inbox), fnevObjectModified,
-                              sink);
+  auto c =
+      (*session)->Advise(AdviseTarget::Entry(inbox), fnevObjectModified, sink);
   ASSERT_TRUE(c.ok()) << c.status();
 
   // A client that advises and then never reads again: its flow-control
   // window fills and the server's writes to it stall.
-  auto channel = grpc::CreateChannel(server->target(),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(server->target(), grpc::InsecureChannelCredentials());
   auto stub = v1::Notifications::NewStub(channel);
   grpc::ClientContext stalled_context;
   auto stalled = stub->Subscribe(&stalled_context);

@@ -85,9 +85,9 @@ TEST(StoreErrors, EachFailureCarriesItsMapiCode) {
       absl::StatusCode::kPermissionDenied, MAPI_E_NO_ACCESS);
 
   // Well-known folders stay: MAPI_E_NO_ACCESS.
-  ExpectError(store.DeleteFolder(ipm, store.inbox_id(), DEL_FOLDERS |
-                                                            DEL_MESSAGES),
-              absl::StatusCode::kPermissionDenied, MAPI_E_NO_ACCESS);
+  ExpectError(
+      store.DeleteFolder(ipm, store.inbox_id(), DEL_FOLDERS | DEL_MESSAGES),
+      absl::StatusCode::kPermissionDenied, MAPI_E_NO_ACCESS);
   // A folder moved into its own subtree: MAPI_E_FOLDER_CYCLE.
   auto outer = store.CreateFolder(ipm, "Outer", "", 0);
   ASSERT_TRUE(outer.ok());
@@ -116,8 +116,8 @@ class StoreBadInput : public ::testing::Test {
     context->AddMetadata("mapinotify-thread", thread);
   }
 
-  static void ExpectWireError(const grpc::Status& status,
-                              grpc::StatusCode code, SCODE scode) {
+  static void ExpectWireError(const grpc::Status& status, grpc::StatusCode code,
+                              SCODE scode) {
     EXPECT_EQ(status.error_code(), code) << status.error_message();
     EXPECT_FALSE(status.error_message().empty());
     v1::MapiError details;
@@ -161,8 +161,8 @@ TEST_F(StoreBadInput, CallerMetadataIsRequiredAndChecked) {
     ExpectWireError(GetInfo(&info, session), grpc::StatusCode::INVALID_ARGUMENT,
                     MAPI_E_INVALID_PARAMETER);
   }
-  for (const char* thread : {"", "0", "-1", "abc", "1x", "+5",
-                             "123456789012345678901"}) {
+  for (const char* thread :
+       {"", "0", "-1", "abc", "1x", "+5", "123456789012345678901"}) {
     SCOPED_TRACE(thread);
     ExpectWireError(GetInfo(&info, kSession, thread),
                     grpc::StatusCode::INVALID_ARGUMENT,

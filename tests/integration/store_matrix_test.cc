@@ -63,7 +63,12 @@ TEST_F(StoreMatrix, FolderCreatedOnParentAndStoreWithParentCounters) {
   // The IPM subtree already has subfolders: only its child count changes.
   const std::vector<ObjectEvent> created_a = {
       {fnevObjectCreated, a, MAPI_FOLDER, ipm_, {}, {}, {}},
-      {fnevObjectModified, ipm_, MAPI_FOLDER, root_, {}, {},
+      {fnevObjectModified,
+       ipm_,
+       MAPI_FOLDER,
+       root_,
+       {},
+       {},
        {PR_FOLDER_CHILD_COUNT}}};
   ExpectObjects(store_reader.Next(2), created_a);
   ExpectObjects(ipm_reader.Next(2), created_a);
@@ -74,26 +79,36 @@ TEST_F(StoreMatrix, FolderCreatedOnParentAndStoreWithParentCounters) {
   const EntryId b = NewFolder(a, "2026");
   ExpectObjects(store_reader.Next(2),
                 {{fnevObjectCreated, b, MAPI_FOLDER, a, {}, {}, {}},
-                 {fnevObjectModified, a, MAPI_FOLDER, ipm_, {}, {},
+                 {fnevObjectModified,
+                  a,
+                  MAPI_FOLDER,
+                  ipm_,
+                  {},
+                  {},
                   {PR_SUBFOLDERS, PR_FOLDER_CHILD_COUNT}}});
-  ExpectObjects(ipm_reader.Next(1), {{fnevObjectModified, a, MAPI_FOLDER,
-                                      ipm_, {}, {},
+  ExpectObjects(ipm_reader.Next(1), {{fnevObjectModified,
+                                      a,
+                                      MAPI_FOLDER,
+                                      ipm_,
+                                      {},
+                                      {},
                                       {PR_SUBFOLDERS, PR_FOLDER_CHILD_COUNT}}});
 
   auto props = store_->GetProps(a, {PR_SUBFOLDERS, PR_FOLDER_CHILD_COUNT,
                                     PR_DISPLAY_NAME, PR_PARENT_ENTRYID});
   ASSERT_TRUE(props.ok()) << props.status();
-  EXPECT_EQ(*props, (std::vector<PropValue>{
-                        {PR_SUBFOLDERS, true},
-                        {PR_FOLDER_CHILD_COUNT, int32_t{1}},
-                        {PR_DISPLAY_NAME, std::string("Projects")},
-                        {PR_PARENT_ENTRYID, Binary{ipm_}}}));
+  EXPECT_EQ(*props,
+            (std::vector<PropValue>{{PR_SUBFOLDERS, true},
+                                    {PR_FOLDER_CHILD_COUNT, int32_t{1}},
+                                    {PR_DISPLAY_NAME, std::string("Projects")},
+                                    {PR_PARENT_ENTRYID, Binary{ipm_}}}));
   EXPECT_EQ(store_reader.unread(), 0u);
 }
 
 TEST_F(StoreMatrix, MessageFirstSaveCreatedLaterSavesModifiedWithTags) {
   const EntryId a = NewFolder(ipm_, "Work");
-  auto on_a = AdviseRecording(*f_.session, AdviseTarget::Entry(a), kStoreEvents);
+  auto on_a =
+      AdviseRecording(*f_.session, AdviseTarget::Entry(a), kStoreEvents);
   SinkReader reader(on_a);
 
   auto message = store_->CreateMessage(a, 0);
@@ -105,34 +120,45 @@ TEST_F(StoreMatrix, MessageFirstSaveCreatedLaterSavesModifiedWithTags) {
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_EQ(m.entry_id(), *id);
   // A composed message starts read: only the content count changes.
-  ExpectObjects(reader.Next(2),
-                {{fnevObjectCreated, *id, MAPI_MESSAGE, a, {}, {}, {}},
-                 {fnevObjectModified, a, MAPI_FOLDER, ipm_, {}, {},
-                  {PR_CONTENT_COUNT}}});
+  ExpectObjects(
+      reader.Next(2),
+      {{fnevObjectCreated, *id, MAPI_MESSAGE, a, {}, {}, {}},
+       {fnevObjectModified, a, MAPI_FOLDER, ipm_, {}, {}, {PR_CONTENT_COUNT}}});
 
   ASSERT_TRUE(m.SetProps({{PR_BODY, std::string("text")},
                           {PR_SUBJECT, std::string("final")}})
                   .ok());
   ASSERT_TRUE(m.SaveChanges(KEEP_OPEN_READWRITE).ok());
-  ExpectObjects(reader.Next(1), {{fnevObjectModified, *id, MAPI_MESSAGE, a,
-                                  {}, {}, {PR_SUBJECT, PR_BODY}}});
+  ExpectObjects(reader.Next(1), {{fnevObjectModified,
+                                  *id,
+                                  MAPI_MESSAGE,
+                                  a,
+                                  {},
+                                  {},
+                                  {PR_SUBJECT, PR_BODY}}});
 
   // Unread now: the message's flags and the folder's unread count.
   ASSERT_TRUE(m.SetProps({{PR_MESSAGE_FLAGS, int32_t{0}}}).ok());
   ASSERT_TRUE(m.SaveChanges(KEEP_OPEN_READWRITE).ok());
-  ExpectObjects(reader.Next(2),
-                {{fnevObjectModified, *id, MAPI_MESSAGE, a, {}, {},
-                  {PR_MESSAGE_FLAGS}},
-                 {fnevObjectModified, a, MAPI_FOLDER, ipm_, {}, {},
-                  {PR_CONTENT_UNREAD}}});
+  ExpectObjects(
+      reader.Next(2),
+      {{fnevObjectModified, *id, MAPI_MESSAGE, a, {}, {}, {PR_MESSAGE_FLAGS}},
+       {fnevObjectModified,
+        a,
+        MAPI_FOLDER,
+        ipm_,
+        {},
+        {},
+        {PR_CONTENT_UNREAD}}});
 
   // A save that changes nothing publishes nothing; a deletion of a property
   // lists it.
   ASSERT_TRUE(m.SaveChanges(KEEP_OPEN_READWRITE).ok());
   ASSERT_TRUE(m.DeleteProps({PR_BODY}).ok());
   ASSERT_TRUE(m.SaveChanges(KEEP_OPEN_READWRITE).ok());
-  ExpectObjects(reader.Next(1), {{fnevObjectModified, *id, MAPI_MESSAGE, a,
-                                  {}, {}, {PR_BODY}}});
+  ExpectObjects(
+      reader.Next(1),
+      {{fnevObjectModified, *id, MAPI_MESSAGE, a, {}, {}, {PR_BODY}}});
 
   auto counts = store_->GetProps(a, {PR_CONTENT_COUNT, PR_CONTENT_UNREAD});
   ASSERT_TRUE(counts.ok()) << counts.status();
@@ -147,8 +173,10 @@ TEST_F(StoreMatrix, MessagesDeletedMovedCopied) {
   const EntryId m1 = NewMessage(a, "one");
   const EntryId m2 = NewMessage(a, "two");
   const EntryId m3 = NewMessage(a, "three");
-  auto on_a = AdviseRecording(*f_.session, AdviseTarget::Entry(a), kStoreEvents);
-  auto on_b = AdviseRecording(*f_.session, AdviseTarget::Entry(b), kStoreEvents);
+  auto on_a =
+      AdviseRecording(*f_.session, AdviseTarget::Entry(a), kStoreEvents);
+  auto on_b =
+      AdviseRecording(*f_.session, AdviseTarget::Entry(b), kStoreEvents);
   auto on_store =
       AdviseRecording(*f_.session, AdviseTarget::Store(), kStoreEvents);
   SinkReader ra(on_a), rb(on_b), rs(on_store);
@@ -173,10 +201,10 @@ TEST_F(StoreMatrix, MessagesDeletedMovedCopied) {
   EXPECT_FALSE(new2.empty());
   EXPECT_NE(new2, m2);
   const ObjectEvent move = {fnevObjectMoved, new2, MAPI_MESSAGE, b, m2, a, {}};
-  const ObjectEvent a_count = {fnevObjectModified, a, MAPI_FOLDER, ipm_, {},
-                               {}, {PR_CONTENT_COUNT}};
-  const ObjectEvent b_count = {fnevObjectModified, b, MAPI_FOLDER, ipm_, {},
-                               {}, {PR_CONTENT_COUNT}};
+  const ObjectEvent a_count = {fnevObjectModified, a, MAPI_FOLDER, ipm_, {}, {},
+                               {PR_CONTENT_COUNT}};
+  const ObjectEvent b_count = {fnevObjectModified, b, MAPI_FOLDER, ipm_, {}, {},
+                               {PR_CONTENT_COUNT}};
   ExpectObjects(moved, {move, a_count, b_count});
   ExpectObjects(ra.Next(2), {move, a_count});
   ExpectObjects(rb.Next(2), {move, b_count});
@@ -205,9 +233,9 @@ TEST_F(StoreMatrix, MessagesDeletedMovedCopied) {
   // Partial completion: a gone id is skipped, the rest processed.
   ASSERT_TRUE(store_->DeleteMessages(a, {m1, m3}, 0, &warning).ok());
   EXPECT_EQ(warning, MAPI_W_PARTIAL_COMPLETION);
-  ExpectObjects(ra.Next(2),
-                {{fnevObjectDeleted, m3, MAPI_MESSAGE, a, {}, {}, {}},
-                 a_count});
+  ExpectObjects(
+      ra.Next(2),
+      {{fnevObjectDeleted, m3, MAPI_MESSAGE, a, {}, {}, {}}, a_count});
   EXPECT_EQ(rb.unread(), 0u);
 }
 
@@ -226,10 +254,15 @@ TEST_F(StoreMatrix, NewMailOnTheStoreWithCreatedAndModified) {
 
   std::vector<Seen> seen = rs.Next(3);
   ASSERT_EQ(seen.size(), 3u);
-  ExpectObject(seen[0], {fnevObjectCreated, *id, MAPI_MESSAGE, inbox, {}, {},
-                         {}});
+  ExpectObject(seen[0],
+               {fnevObjectCreated, *id, MAPI_MESSAGE, inbox, {}, {}, {}});
   // Delivered unread: both counts change.
-  ExpectObject(seen[1], {fnevObjectModified, inbox, MAPI_FOLDER, ipm_, {}, {},
+  ExpectObject(seen[1], {fnevObjectModified,
+                         inbox,
+                         MAPI_FOLDER,
+                         ipm_,
+                         {},
+                         {},
                          {PR_CONTENT_COUNT, PR_CONTENT_UNREAD}});
   for (const Seen& s : seen) EXPECT_EQ(s.batch_size, 3u);
   const Notification& mail = *seen[2].notification;
@@ -264,12 +297,17 @@ TEST_F(StoreMatrix, FolderCopiedMovedDeletedAndModified) {
   std::vector<Seen> copied = rs.Next(3);
   ASSERT_EQ(copied.size(), 3u);
   const EntryId copied_message = copied[1].notification->object()->entry_id;
-  ExpectObjects(copied,
-                {{fnevObjectCopied, *c, MAPI_FOLDER, b, a, ipm_, {}},
-                 {fnevObjectCreated, copied_message, MAPI_MESSAGE, *c, {}, {},
-                  {}},
-                 {fnevObjectModified, b, MAPI_FOLDER, ipm_, {}, {},
-                  {PR_SUBFOLDERS, PR_FOLDER_CHILD_COUNT}}});
+  ExpectObjects(
+      copied,
+      {{fnevObjectCopied, *c, MAPI_FOLDER, b, a, ipm_, {}},
+       {fnevObjectCreated, copied_message, MAPI_MESSAGE, *c, {}, {}, {}},
+       {fnevObjectModified,
+        b,
+        MAPI_FOLDER,
+        ipm_,
+        {},
+        {},
+        {PR_SUBFOLDERS, PR_FOLDER_CHILD_COUNT}}});
 
   // Moved (and renamed): keeps its id; the old and new parents' counters.
   auto moved = store_->CopyFolder(b, *c, ipm_, "Moved", FOLDER_MOVE);
@@ -277,34 +315,52 @@ TEST_F(StoreMatrix, FolderCopiedMovedDeletedAndModified) {
   EXPECT_EQ(*moved, *c);
   ExpectObjects(rs.Next(3),
                 {{fnevObjectMoved, *c, MAPI_FOLDER, ipm_, *c, b, {}},
-                 {fnevObjectModified, b, MAPI_FOLDER, ipm_, {}, {},
+                 {fnevObjectModified,
+                  b,
+                  MAPI_FOLDER,
+                  ipm_,
+                  {},
+                  {},
                   {PR_SUBFOLDERS, PR_FOLDER_CHILD_COUNT}},
-                 {fnevObjectModified, ipm_, MAPI_FOLDER, root_, {}, {},
+                 {fnevObjectModified,
+                  ipm_,
+                  MAPI_FOLDER,
+                  root_,
+                  {},
+                  {},
                   {PR_FOLDER_CHILD_COUNT}}});
 
   // Modified: folder properties change at once, with the changed tags.
   auto problems = store_->SetProps(*c, {{PR_COMMENT, std::string("note")}});
   ASSERT_TRUE(problems.ok()) << problems.status();
   EXPECT_TRUE(problems->empty());
-  ExpectObjects(rs.Next(1), {{fnevObjectModified, *c, MAPI_FOLDER, ipm_, {},
-                              {}, {PR_COMMENT}}});
+  ExpectObjects(
+      rs.Next(1),
+      {{fnevObjectModified, *c, MAPI_FOLDER, ipm_, {}, {}, {PR_COMMENT}}});
 
   // Deleted with its message: the message, the folder, the parent's count.
   ASSERT_TRUE(store_->DeleteFolder(ipm_, *c, DEL_MESSAGES).ok());
-  ExpectObjects(rs.Next(3),
-                {{fnevObjectDeleted, copied_message, MAPI_MESSAGE, *c, {}, {},
-                  {}},
-                 {fnevObjectDeleted, *c, MAPI_FOLDER, ipm_, {}, {}, {}},
-                 {fnevObjectModified, ipm_, MAPI_FOLDER, root_, {}, {},
-                  {PR_FOLDER_CHILD_COUNT}}});
+  ExpectObjects(
+      rs.Next(3),
+      {{fnevObjectDeleted, copied_message, MAPI_MESSAGE, *c, {}, {}, {}},
+       {fnevObjectDeleted, *c, MAPI_FOLDER, ipm_, {}, {}, {}},
+       {fnevObjectModified,
+        ipm_,
+        MAPI_FOLDER,
+        root_,
+        {},
+        {},
+        {PR_FOLDER_CHILD_COUNT}}});
   EXPECT_EQ(rs.unread(), 0u);
 }
 
 TEST_F(StoreMatrix, TargetsAndMasksFilterExactly) {
   const EntryId a = NewFolder(ipm_, "Watched");
   const EntryId b = NewFolder(ipm_, "Busy");
-  auto on_a = AdviseRecording(*f_.session, AdviseTarget::Entry(a), kStoreEvents);
-  auto on_b = AdviseRecording(*f_.session, AdviseTarget::Entry(b), kStoreEvents);
+  auto on_a =
+      AdviseRecording(*f_.session, AdviseTarget::Entry(a), kStoreEvents);
+  auto on_b =
+      AdviseRecording(*f_.session, AdviseTarget::Entry(b), kStoreEvents);
   auto no_modified = AdviseRecording(*f_.session, AdviseTarget::Store(),
                                      kStoreEvents & ~fnevObjectModified);
   SinkReader ra(on_a), rb(on_b), rn(no_modified);
@@ -317,32 +373,38 @@ TEST_F(StoreMatrix, TargetsAndMasksFilterExactly) {
   ASSERT_TRUE(store_->DeleteFolder(b, sub, 0).ok());
   // Then one operation in A: the first thing A's connection ever sees.
   const EntryId in_a = NewMessage(a, "a's");
-  ExpectObjects(ra.Next(2),
-                {{fnevObjectCreated, in_a, MAPI_MESSAGE, a, {}, {}, {}},
-                 {fnevObjectModified, a, MAPI_FOLDER, ipm_, {}, {},
-                  {PR_CONTENT_COUNT}}});
+  ExpectObjects(
+      ra.Next(2),
+      {{fnevObjectCreated, in_a, MAPI_MESSAGE, a, {}, {}, {}},
+       {fnevObjectModified, a, MAPI_FOLDER, ipm_, {}, {}, {PR_CONTENT_COUNT}}});
 
   // B's connection saw all of B's work and nothing of A's: the next thing
   // after its 7 notifications is another change of B.
-  const ObjectEvent b_count = {fnevObjectModified, b, MAPI_FOLDER, ipm_, {},
-                               {}, {PR_CONTENT_COUNT}};
-  const ObjectEvent b_subfolders = {fnevObjectModified, b, MAPI_FOLDER, ipm_,
-                                    {}, {},
+  const ObjectEvent b_count = {fnevObjectModified, b, MAPI_FOLDER, ipm_, {}, {},
+                               {PR_CONTENT_COUNT}};
+  const ObjectEvent b_subfolders = {fnevObjectModified,
+                                    b,
+                                    MAPI_FOLDER,
+                                    ipm_,
+                                    {},
+                                    {},
                                     {PR_SUBFOLDERS, PR_FOLDER_CHILD_COUNT}};
-  ExpectObjects(rb.Next(2),
-                {{fnevObjectCreated, in_b, MAPI_MESSAGE, b, {}, {}, {}},
-                 b_count});
-  ExpectObjects(rb.Next(1), {{fnevObjectModified, b, MAPI_FOLDER, ipm_, {},
-                              {}, {PR_COMMENT}}});
-  ExpectObjects(rb.Next(2),
-                {{fnevObjectCreated, sub, MAPI_FOLDER, b, {}, {}, {}},
-                 b_subfolders});
-  ExpectObjects(rb.Next(2),
-                {{fnevObjectDeleted, sub, MAPI_FOLDER, b, {}, {}, {}},
-                 b_subfolders});
+  ExpectObjects(
+      rb.Next(2),
+      {{fnevObjectCreated, in_b, MAPI_MESSAGE, b, {}, {}, {}}, b_count});
+  ExpectObjects(
+      rb.Next(1),
+      {{fnevObjectModified, b, MAPI_FOLDER, ipm_, {}, {}, {PR_COMMENT}}});
+  ExpectObjects(
+      rb.Next(2),
+      {{fnevObjectCreated, sub, MAPI_FOLDER, b, {}, {}, {}}, b_subfolders});
+  ExpectObjects(
+      rb.Next(2),
+      {{fnevObjectDeleted, sub, MAPI_FOLDER, b, {}, {}, {}}, b_subfolders});
   ASSERT_TRUE(store_->SetProps(b, {{PR_COMMENT, std::string("done")}}).ok());
-  ExpectObjects(rb.Next(1), {{fnevObjectModified, b, MAPI_FOLDER, ipm_, {},
-                              {}, {PR_COMMENT}}});
+  ExpectObjects(
+      rb.Next(1),
+      {{fnevObjectModified, b, MAPI_FOLDER, ipm_, {}, {}, {PR_COMMENT}}});
 
   // The mask without fnevObjectModified: every other event, in order, and
   // never a modified one (each batch arrives without its modified part).

@@ -41,8 +41,7 @@ std::vector<PropValue> EveryType() {
       {tag(PT_MV_DOUBLE), std::vector<double>{0.5, -1e300}},
       {tag(PT_MV_SYSTIME), std::vector<FileTime>{{1}, {2}}},
       {tag(PT_MV_UNICODE), std::vector<std::string>{"a", "", "ç"}},
-      {tag(PT_MV_BINARY),
-       std::vector<Binary>{{std::string("\0", 1)}, {"xyz"}}},
+      {tag(PT_MV_BINARY), std::vector<Binary>{{std::string("\0", 1)}, {"xyz"}}},
       {tag(PT_MV_CLSID), std::vector<Guid>{MakeGuid(1), MakeGuid(2)}},
   };
 }
@@ -59,8 +58,8 @@ class StoreProps : public ::testing::Test {
     f_ = OpenStoreFixture();
     ASSERT_NE(f_.store, nullptr);
     store_ = f_.store.get();
-    auto folder = store_->CreateFolder(store_->ipm_subtree_id(), "Props",
-                                       "types", 0);
+    auto folder =
+        store_->CreateFolder(store_->ipm_subtree_id(), "Props", "types", 0);
     ASSERT_TRUE(folder.ok()) << folder.status();
     folder_ = *folder;
   }
@@ -83,16 +82,15 @@ TEST_F(StoreProps, EveryTypeRoundTripsThroughAFolder) {
   auto deleted = store_->DeleteProps(folder_, {values[0].tag, values[5].tag});
   ASSERT_TRUE(deleted.ok()) << deleted.status();
   EXPECT_TRUE(deleted->empty());
-  auto after = store_->GetProps(folder_, {values[0].tag, values[1].tag,
-                                          values[5].tag});
+  auto after =
+      store_->GetProps(folder_, {values[0].tag, values[1].tag, values[5].tag});
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(*after,
-            (std::vector<PropValue>{
-                {CHANGE_PROP_TYPE(values[0].tag, PT_ERROR),
-                 ErrorValue{MAPI_E_NOT_FOUND}},
-                values[1],
-                {CHANGE_PROP_TYPE(values[5].tag, PT_ERROR),
-                 ErrorValue{MAPI_E_NOT_FOUND}}}));
+            (std::vector<PropValue>{{CHANGE_PROP_TYPE(values[0].tag, PT_ERROR),
+                                     ErrorValue{MAPI_E_NOT_FOUND}},
+                                    values[1],
+                                    {CHANGE_PROP_TYPE(values[5].tag, PT_ERROR),
+                                     ErrorValue{MAPI_E_NOT_FOUND}}}));
 }
 
 TEST_F(StoreProps, EveryTypeRoundTripsThroughAMessagePendingAndSaved) {
@@ -135,19 +133,18 @@ TEST_F(StoreProps, EveryTypeRoundTripsThroughAMessagePendingAndSaved) {
 }
 
 TEST_F(StoreProps, ComputedPropertiesAreProblemsAndTheRestApplies) {
-  auto problems = store_->SetProps(
-      folder_, {{PR_CONTENT_COUNT, int32_t{5}},
-                {PR_COMMENT, std::string("applied")},
-                {PR_SUBFOLDERS, true}});
+  auto problems =
+      store_->SetProps(folder_, {{PR_CONTENT_COUNT, int32_t{5}},
+                                 {PR_COMMENT, std::string("applied")},
+                                 {PR_SUBFOLDERS, true}});
   ASSERT_TRUE(problems.ok()) << problems.status();
   EXPECT_EQ(*problems,
             (std::vector<PropProblem>{{0, PR_CONTENT_COUNT, MAPI_E_COMPUTED},
                                       {2, PR_SUBFOLDERS, MAPI_E_COMPUTED}}));
   auto read = store_->GetProps(folder_, {PR_COMMENT, PR_CONTENT_COUNT});
   ASSERT_TRUE(read.ok()) << read.status();
-  EXPECT_EQ(*read, (std::vector<PropValue>{
-                       {PR_COMMENT, std::string("applied")},
-                       {PR_CONTENT_COUNT, int32_t{0}}}));
+  EXPECT_EQ(*read, (std::vector<PropValue>{{PR_COMMENT, std::string("applied")},
+                                           {PR_CONTENT_COUNT, int32_t{0}}}));
 
   auto message = store_->CreateMessage(folder_, 0);
   ASSERT_TRUE(message.ok()) << message.status();
@@ -177,11 +174,11 @@ TEST_F(StoreProps, AValueThatDisagreesWithItsTagNeverLeavesTheClient) {
 }
 
 TEST_F(StoreProps, TheStoreDescribesItself) {
-  auto props = store_->GetProps(
-      store_->entry_id(),
-      {PR_STORE_SUPPORT_MASK, PR_IPM_SUBTREE_ENTRYID, PR_OBJECT_TYPE,
-       PR_ENTRYID, PR_IPM_OUTBOX_ENTRYID, PR_IPM_SENTMAIL_ENTRYID,
-       PR_IPM_WASTEBASKET_ENTRYID});
+  auto props =
+      store_->GetProps(store_->entry_id(),
+                       {PR_STORE_SUPPORT_MASK, PR_IPM_SUBTREE_ENTRYID,
+                        PR_OBJECT_TYPE, PR_ENTRYID, PR_IPM_OUTBOX_ENTRYID,
+                        PR_IPM_SENTMAIL_ENTRYID, PR_IPM_WASTEBASKET_ENTRYID});
   ASSERT_TRUE(props.ok()) << props.status();
   ASSERT_EQ(props->size(), 7u);
   const auto* mask = std::get_if<int32_t>(&(*props)[0].value);
@@ -207,8 +204,8 @@ TEST_F(StoreProps, TheStoreDescribesItself) {
   EXPECT_EQ((*other_store)->inbox_id(), store_->inbox_id());
   auto seen_there = (*other_store)->GetProps(folder_, {PR_DISPLAY_NAME});
   ASSERT_TRUE(seen_there.ok()) << seen_there.status();
-  EXPECT_EQ(*seen_there, (std::vector<PropValue>{
-                             {PR_DISPLAY_NAME, std::string("Props")}}));
+  EXPECT_EQ(*seen_there,
+            (std::vector<PropValue>{{PR_DISPLAY_NAME, std::string("Props")}}));
 }
 
 }  // namespace

@@ -44,7 +44,8 @@ absl::Duration RunWriters(MsgStore& store, const EntryId& folder) {
   return absl::Now() - start;
 }
 
-TEST(StoreSlowSubscriber, WritersKeepTheirThroughputWhileASubscriberNeverReads) {
+TEST(StoreSlowSubscriber,
+     WritersKeepTheirThroughputWhileASubscriberNeverReads) {
   server::ServerOptions options;
   options.hub.outbox.max_items = 256;  // The stalled stream overflows soon.
   auto server = StartServer(options);
@@ -66,15 +67,15 @@ TEST(StoreSlowSubscriber, WritersKeepTheirThroughputWhileASubscriberNeverReads) 
   auto other_session = Session::Open(server->target());
   ASSERT_TRUE(other_session.ok()) << other_session.status();
   auto reader = std::make_shared<CountingSink>();
-  auto reading = (*other_session)->Advise(AdviseTarget::Store(),
-                                          kAllEventTypes, reader);
+  auto reading =
+      (*other_session)->Advise(AdviseTarget::Store(), kAllEventTypes, reader);
   ASSERT_TRUE(reading.ok()) << reading.status();
   const absl::Duration alone = RunWriters(**store, inbox);
   ASSERT_TRUE((*other_session)->Unadvise(*reading).ok());
 
   // A raw client that advises on the whole store and then stops reading.
-  auto channel = grpc::CreateChannel(server->target(),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(server->target(), grpc::InsecureChannelCredentials());
   auto stub = v1::Notifications::NewStub(channel);
   grpc::ClientContext stalled_context;
   auto stalled = stub->Subscribe(&stalled_context);
@@ -90,11 +91,11 @@ TEST(StoreSlowSubscriber, WritersKeepTheirThroughputWhileASubscriberNeverReads) 
   ASSERT_EQ(response.advised().status().code(), 0);
 
   const absl::Duration with_stalled = RunWriters(**store, inbox);
-  std::printf("%d saves: %s with a subscriber that reads, %s with one that "
-              "never reads\n",
-              kWriters * kMessagesPerWriter,
-              absl::FormatDuration(alone).c_str(),
-              absl::FormatDuration(with_stalled).c_str());
+  std::printf(
+      "%d saves: %s with a subscriber that reads, %s with one that "
+      "never reads\n",
+      kWriters * kMessagesPerWriter, absl::FormatDuration(alone).c_str(),
+      absl::FormatDuration(with_stalled).c_str());
   // A writer held up by the stalled stream would take far longer (or never
   // finish); the margin covers this shared 2-core machine's noise.
   EXPECT_LT(with_stalled, alone * 3 + absl::Seconds(1));

@@ -40,9 +40,10 @@
 // thread. Measured on the 2-core CI-like machine (whole binary): g++
 // RelWithDebInfo 13-18 s for seed 1 plus 3-4 s for seeds 2 and 3 at 1,000
 // ops (17-22 s in all); clang ASan 32-37 s plus 7-9 s (39-46 s in all),
-// under the ~60 s budget, so the two reduced seeds run by default. A seed fixes each thread's operation
-// choices; the interleaving (hence which operations race) still varies from
-// run to run, and the checks hold for every interleaving.
+// under the ~60 s budget, so the two reduced seeds run by default. A seed fixes
+// each thread's operation choices; the interleaving (hence which operations
+// race) still varies from run to run, and the checks hold for every
+// interleaving.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -87,14 +88,14 @@ constexpr size_t kHugeBytes = size_t{1} << 32;
 // One successful state-changing operation as a writer saw it.
 struct Record {
   enum Kind {
-    kMsgCreated,    // id in `to`.
-    kMsgModified,   // id (in `from`), PR_SUBJECT changed.
-    kMsgDeleted,    // id from `from`.
-    kMsgMoved,      // id from `from` to `to` (new id unknown).
-    kMsgCopied,     // id from `from` to `to` (copy's id unknown).
-    kFolderCreated, // id in `to`.
-    kFolderRenamed, // id in `from` (== `to`).
-    kFolderDeleted, // id from `from`.
+    kMsgCreated,     // id in `to`.
+    kMsgModified,    // id (in `from`), PR_SUBJECT changed.
+    kMsgDeleted,     // id from `from`.
+    kMsgMoved,       // id from `from` to `to` (new id unknown).
+    kMsgCopied,      // id from `from` to `to` (copy's id unknown).
+    kFolderCreated,  // id in `to`.
+    kFolderRenamed,  // id in `from` (== `to`).
+    kFolderDeleted,  // id from `from`.
   };
   Kind kind;
   EntryId id, from, to;
@@ -104,8 +105,8 @@ struct Record {
 struct WriterLog {
   std::vector<Record> records;  // In the thread's commit order.
   int ops = 0;
-  int races = 0;     // Operations refused or partial because of a race.
-  int no_target = 0; // Nothing to operate on (empty folder).
+  int races = 0;      // Operations refused or partial because of a race.
+  int no_target = 0;  // Nothing to operate on (empty folder).
 };
 
 bool IsRace(const absl::Status& s) {
@@ -219,9 +220,8 @@ class Stress {
     std::vector<std::thread> writers;
     const absl::Time start = absl::Now();
     for (int t = 0; t < kThreads; ++t) {
-      writers.emplace_back([&, t] {
-        RunWriter(*writer_stores[t % kSessions], t, &logs[t]);
-      });
+      writers.emplace_back(
+          [&, t] { RunWriter(*writer_stores[t % kSessions], t, &logs[t]); });
     }
     for (std::thread& w : writers) w.join();
     const absl::Time writers_done = absl::Now();
@@ -311,8 +311,9 @@ class Stress {
           {PR_BODY, std::string(pick(64), static_cast<char>('a' + pick(26)))},
       };
       if (pick(2) == 0) {
-        props.push_back({PR_MESSAGE_FLAGS,
-                         static_cast<int32_t>(pick(2) == 0 ? 0 : MSGFLAG_READ)});
+        props.push_back(
+            {PR_MESSAGE_FLAGS,
+             static_cast<int32_t>(pick(2) == 0 ? 0 : MSGFLAG_READ)});
       }
       return props;
     };
@@ -323,7 +324,8 @@ class Stress {
       // that folders stay small and threads often meet on one message.
       const size_t choice = pick(19);
       if (choice < 5) {  // Create and save a message.
-        auto m = ms.CreateMessage(folder, pick(2) == 0 ? 0 : MAPINOTIFY_THREAD_AWARE);
+        auto m = ms.CreateMessage(folder,
+                                  pick(2) == 0 ? 0 : MAPINOTIFY_THREAD_AWARE);
         if (!ok_or_race(m.status(), "CreateMessage")) continue;
         auto problems = (*m)->SetProps(random_props(op));
         if (!ok_or_race(problems.status(), "SetProps(new)")) continue;
@@ -333,7 +335,10 @@ class Stress {
         log->records.push_back({Record::kMsgCreated, *id, {}, folder});
       } else if (choice < 8) {  // Open, change, save.
         const EntryId id = random_of(store->ListMessages(folder));
-        if (id.empty()) { ++log->no_target; continue; }
+        if (id.empty()) {
+          ++log->no_target;
+          continue;
+        }
         auto m = ms.OpenMessage(id, MAPI_MODIFY);
         if (!ok_or_race(m.status(), "OpenMessage")) continue;
         auto problems = (*m)->SetProps(random_props(op));
@@ -347,19 +352,25 @@ class Stress {
         std::vector<EntryId> ids;
         if (pick(4) != 0) {
           EntryId id = random_of(store->ListMessages(folder));
-          if (id.empty()) { ++log->no_target; continue; }
+          if (id.empty()) {
+            ++log->no_target;
+            continue;
+          }
           ids.push_back(id);
         }
         SCODE warning = S_OK;
-        if (!ok_or_race(ms.SetReadFlags(folder, ids,
-                                        pick(2) == 0 ? CLEAR_READ_FLAG : 0,
-                                        &warning),
-                        "SetReadFlags"))
+        if (!ok_or_race(
+                ms.SetReadFlags(folder, ids, pick(2) == 0 ? CLEAR_READ_FLAG : 0,
+                                &warning),
+                "SetReadFlags"))
           continue;
         partial(warning);
       } else if (choice < 15) {  // Delete one.
         const EntryId id = random_of(store->ListMessages(folder));
-        if (id.empty()) { ++log->no_target; continue; }
+        if (id.empty()) {
+          ++log->no_target;
+          continue;
+        }
         SCODE warning = S_OK;
         if (!ok_or_race(ms.DeleteMessages(folder, {id}, 0, &warning),
                         "DeleteMessages"))
@@ -370,7 +381,10 @@ class Stress {
       } else if (choice < 17) {  // Move (or copy) one to another folder.
         const EntryId id = random_of(store->ListMessages(folder));
         const EntryId& dest = folders_[pick(folders_.size())];
-        if (id.empty() || dest == folder) { ++log->no_target; continue; }
+        if (id.empty() || dest == folder) {
+          ++log->no_target;
+          continue;
+        }
         const bool move = choice == 15;
         SCODE warning = S_OK;
         if (!ok_or_race(ms.CopyMessages(folder, {id}, dest,
@@ -384,25 +398,28 @@ class Stress {
       } else {  // Subfolders: create, rename or delete.
         const size_t what = pick(3);
         if (what == 0) {
-          auto id = ms.CreateFolder(folder, absl::StrCat("f t", t, " op", op),
-                                    "", 0);
+          auto id =
+              ms.CreateFolder(folder, absl::StrCat("f t", t, " op", op), "", 0);
           if (!ok_or_race(id.status(), "CreateFolder")) continue;
           log->records.push_back({Record::kFolderCreated, *id, {}, folder});
           continue;
         }
         const EntryId sub = random_of(store->ListSubfolders(folder));
-        if (sub.empty()) { ++log->no_target; continue; }
+        if (sub.empty()) {
+          ++log->no_target;
+          continue;
+        }
         if (what == 1) {
-          auto id = ms.CopyFolder(folder, sub, folder,
-                                  absl::StrCat("r t", t, " op", op),
-                                  FOLDER_MOVE);
+          auto id =
+              ms.CopyFolder(folder, sub, folder,
+                            absl::StrCat("r t", t, " op", op), FOLDER_MOVE);
           if (!ok_or_race(id.status(), "CopyFolder(rename)")) continue;
           EXPECT_EQ(*id, sub);
           log->records.push_back({Record::kFolderRenamed, sub, folder, folder});
         } else {
-          if (!ok_or_race(ms.DeleteFolder(folder, sub,
-                                          DEL_FOLDERS | DEL_MESSAGES),
-                          "DeleteFolder"))
+          if (!ok_or_race(
+                  ms.DeleteFolder(folder, sub, DEL_FOLDERS | DEL_MESSAGES),
+                  "DeleteFolder"))
             continue;
           log->records.push_back({Record::kFolderDeleted, sub, folder, {}});
         }
@@ -424,10 +441,10 @@ class Stress {
         ASSERT_NE(seen[k].notification, nullptr);
         ASSERT_FALSE(IsLostSignal(*seen[k].notification));
         ASSERT_EQ(seen[k].sequence, first + k) << "at " << k;
-        ASSERT_TRUE(SameNotification(*seen[k].notification,
-                                     *ref[k].notification))
-            << "at " << k << ": " << Describe(*seen[k].notification)
-            << " vs " << Describe(*ref[k].notification);
+        ASSERT_TRUE(
+            SameNotification(*seen[k].notification, *ref[k].notification))
+            << "at " << k << ": " << Describe(*seen[k].notification) << " vs "
+            << Describe(*ref[k].notification);
       }
     }
   }
@@ -448,8 +465,8 @@ class Stress {
         ADD_FAILURE() << "unexpected " << Describe(n);
         continue;
       }
-      Key key{n.event_type, o->object_type, o->entry_id, o->parent_id,
-              o->old_id, o->old_parent_id};
+      Key key{n.event_type, o->object_type, o->entry_id,
+              o->parent_id, o->old_id,      o->old_parent_id};
       if (n.event_type == fnevObjectModified) {
         if (o->object_type == MAPI_MESSAGE &&
             std::count(o->prop_tags.begin(), o->prop_tags.end(), PR_SUBJECT)) {
@@ -515,15 +532,14 @@ class Stress {
     for (const auto& [key, count] : from_writers) {
       auto it = from_stream.find(key);
       EXPECT_EQ(it == from_stream.end() ? 0 : it->second, count)
-          << "event 0x" << std::hex << std::get<0>(key) << std::dec
-          << " type " << std::get<1>(key) << " id "
-          << Hexed(std::get<2>(key)) << " old " << Hexed(std::get<4>(key));
+          << "event 0x" << std::hex << std::get<0>(key) << std::dec << " type "
+          << std::get<1>(key) << " id " << Hexed(std::get<2>(key)) << " old "
+          << Hexed(std::get<4>(key));
     }
     for (const auto& [key, count] : from_stream) {
       EXPECT_TRUE(from_writers.count(key))
-          << "unrecorded event 0x" << std::hex << std::get<0>(key)
-          << std::dec << " type " << std::get<1>(key) << " id "
-          << Hexed(std::get<2>(key));
+          << "unrecorded event 0x" << std::hex << std::get<0>(key) << std::dec
+          << " type " << std::get<1>(key) << " id " << Hexed(std::get<2>(key));
     }
     EXPECT_EQ(subject_changes_seen, subject_changes_made);
   }
@@ -606,17 +622,17 @@ class Stress {
         ASSERT_NE(f, nullptr);
         if ((*f & MSGFLAG_READ) == 0) ++unread;
       }
-      auto props = store->GetProps(folder, {PR_CONTENT_COUNT, PR_CONTENT_UNREAD,
-                                            PR_FOLDER_CHILD_COUNT,
-                                            PR_SUBFOLDERS});
+      auto props =
+          store->GetProps(folder, {PR_CONTENT_COUNT, PR_CONTENT_UNREAD,
+                                   PR_FOLDER_CHILD_COUNT, PR_SUBFOLDERS});
       ASSERT_TRUE(props.ok()) << props.status();
-      EXPECT_EQ(*props,
-                (std::vector<PropValue>{
-                    {PR_CONTENT_COUNT, static_cast<int32_t>(messages->size())},
-                    {PR_CONTENT_UNREAD, unread},
-                    {PR_FOLDER_CHILD_COUNT,
-                     static_cast<int32_t>(subfolders->size())},
-                    {PR_SUBFOLDERS, !subfolders->empty()}}));
+      EXPECT_EQ(
+          *props,
+          (std::vector<PropValue>{
+              {PR_CONTENT_COUNT, static_cast<int32_t>(messages->size())},
+              {PR_CONTENT_UNREAD, unread},
+              {PR_FOLDER_CHILD_COUNT, static_cast<int32_t>(subfolders->size())},
+              {PR_SUBFOLDERS, !subfolders->empty()}}));
     }
     // The replay's live messages are exactly the store's, in the same
     // folders; every dead one is gone from the store.
@@ -635,9 +651,7 @@ class Stress {
   std::shared_ptr<RecordingSink> sinks_[4];
 };
 
-TEST(StoreStress, FixedSeed) {
-  Stress(kFixedSeed, kFullOpsPerThread).Run();
-}
+TEST(StoreStress, FixedSeed) { Stress(kFixedSeed, kFullOpsPerThread).Run(); }
 
 TEST(StoreStress, MoreSeeds) {
   std::vector<int> seeds;

@@ -79,7 +79,8 @@ struct ObjectEvent {
 
 inline std::string Hexed(const std::string& bytes) {
   std::string out;
-  for (unsigned char c : bytes) absl::StrAppend(&out, absl::Hex(c, absl::kZeroPad2));
+  for (unsigned char c : bytes)
+    absl::StrAppend(&out, absl::Hex(c, absl::kZeroPad2));
   return out;
 }
 
@@ -125,9 +126,9 @@ inline std::shared_ptr<RecordingSink> AdviseRecording(
 }
 
 // Every fnev* bit the store publishes.
-inline constexpr ULONG kStoreEvents =
-    fnevNewMail | fnevObjectCreated | fnevObjectDeleted | fnevObjectModified |
-    fnevObjectMoved | fnevObjectCopied;
+inline constexpr ULONG kStoreEvents = fnevNewMail | fnevObjectCreated |
+                                      fnevObjectDeleted | fnevObjectModified |
+                                      fnevObjectMoved | fnevObjectCopied;
 
 }  // namespace mapinotify::testing
 

@@ -77,12 +77,14 @@ TEST_F(StoreThreads, EachOpenHasItsOwnPendingChanges) {
   EXPECT_EQ(SubjectOf(**second), "second's");
   auto saved = store_->GetProps(message_, {PR_SUBJECT});
   ASSERT_TRUE(saved.ok());
-  EXPECT_EQ(*saved, (std::vector<PropValue>{{PR_SUBJECT, std::string("first's")}}));
+  EXPECT_EQ(*saved,
+            (std::vector<PropValue>{{PR_SUBJECT, std::string("first's")}}));
   // Released without saving: its changes are gone.
   ASSERT_TRUE((*second)->Release().ok());
   auto still = store_->GetProps(message_, {PR_SUBJECT});
   ASSERT_TRUE(still.ok());
-  EXPECT_EQ(*still, (std::vector<PropValue>{{PR_SUBJECT, std::string("first's")}}));
+  EXPECT_EQ(*still,
+            (std::vector<PropValue>{{PR_SUBJECT, std::string("first's")}}));
   // A released Message refuses further calls.
   EXPECT_EQ(ScodeOf((*second)->GetProps({PR_SUBJECT}).status()),
             MAPI_E_INVALID_OBJECT);
@@ -103,7 +105,8 @@ TEST_F(StoreThreads, NormalOpenIsSharedByTheSessionsThreads) {
   t2.RunSync([&] { ASSERT_TRUE(m.SaveChanges(KEEP_OPEN_READWRITE).ok()); });
   auto saved = store_->GetProps(message_, {PR_SUBJECT});
   ASSERT_TRUE(saved.ok());
-  EXPECT_EQ(*saved, (std::vector<PropValue>{{PR_SUBJECT, std::string("from t1")}}));
+  EXPECT_EQ(*saved,
+            (std::vector<PropValue>{{PR_SUBJECT, std::string("from t1")}}));
 }
 
 TEST_F(StoreThreads, ThreadAwareOpenKeepsAContextPerClientThread) {
@@ -133,7 +136,8 @@ TEST_F(StoreThreads, ThreadAwareOpenKeepsAContextPerClientThread) {
   t2.RunSync([&] { ASSERT_TRUE(m.SaveChanges(KEEP_OPEN_READWRITE).ok()); });
   auto saved = store_->GetProps(message_, {PR_SUBJECT});
   ASSERT_TRUE(saved.ok());
-  EXPECT_EQ(*saved, (std::vector<PropValue>{{PR_SUBJECT, std::string("from t2")}}));
+  EXPECT_EQ(*saved,
+            (std::vector<PropValue>{{PR_SUBJECT, std::string("from t2")}}));
 }
 
 TEST_F(StoreThreads, TwoSessionsNeverShareAContextOrAHandle) {

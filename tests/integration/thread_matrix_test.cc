@@ -42,8 +42,8 @@ TEST(ThreadMatrix, InitThreadPlainSinkRunsOnTheOpeningThread) {
   ASSERT_TRUE(session.ok()) << session.status();
   auto sink = std::make_shared<RecordingSink>();
   const EntryId folder = MakeFolder(server.get(), kFolder);
-  auto c = (*session)->Advise(AdviseTarget::Entry(folder), fnevObjectModified,
-                              sink);
+  auto c =
+      (*session)->Advise(AdviseTarget::Entry(folder), fnevObjectModified, sink);
   ASSERT_TRUE(c.ok()) << c.status();
 
   const uint64_t first = server->hub()->last_sequence() + 1;
@@ -62,8 +62,8 @@ TEST(ThreadMatrix, NotificationThreadPlainSinkRunsOnTheLibraryThread) {
   ASSERT_TRUE(session.ok()) << session.status();
   auto sink = std::make_shared<RecordingSink>();
   const EntryId folder = MakeFolder(server.get(), kFolder);
-  auto c = (*session)->Advise(AdviseTarget::Entry(folder), fnevObjectModified,
-                              sink);
+  auto c =
+      (*session)->Advise(AdviseTarget::Entry(folder), fnevObjectModified, sink);
   ASSERT_TRUE(c.ok()) << c.status();
 
   const uint64_t first = server->hub()->last_sequence() + 1;

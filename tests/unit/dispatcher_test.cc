@@ -67,7 +67,7 @@ struct Call {
   ConnectionId connection;
   std::vector<uint64_t> sequences;
   std::vector<ULONG> events;
-  std::vector<SCODE> scodes;       // ErrorNotification::scode, else 0.
+  std::vector<SCODE> scodes;        // ErrorNotification::scode, else 0.
   std::vector<ULONG> table_events;  // TableNotification::table_event, else 0.
   bool payload_ok = true;           // Entry ids match the sequences.
 };
@@ -163,8 +163,7 @@ TEST(DispatcherTest, AddValidatesArguments) {
   d.Remove(1);
   d.Remove(1);  // Unknown: no-op.
   EXPECT_EQ(d.connection_count(), 0u);
-  EXPECT_EQ(d.connection_stats(1).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(d.connection_stats(1).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(DispatcherTest, BatchesRunOnTheDefaultLoopInOrderOneCallPerBatch) {
@@ -443,7 +442,8 @@ TEST(DispatcherTest, NeverPumpedLoopStaysBoundedThenResyncs) {
   ASSERT_EQ(calls.size(), 3u);
   EXPECT_EQ(calls[1].sequences,
             (std::vector<uint64_t>{kTotal + 1, kTotal + 2, kTotal + 3}));
-  EXPECT_EQ(calls[2].sequences, (std::vector<uint64_t>{kTotal + 4, kTotal + 5}));
+  EXPECT_EQ(calls[2].sequences,
+            (std::vector<uint64_t>{kTotal + 4, kTotal + 5}));
   ASSERT_EQ(table->calls().size(), 2u);
   EXPECT_EQ(table->calls()[1].sequences, (std::vector<uint64_t>{kTotal + 1}));
   EXPECT_EQ(d.stats().resyncs_issued, 2u);
@@ -458,7 +458,7 @@ TEST(DispatcherTest, ServerResyncIsDeliveredInOrder) {
   d.EnqueueResync(5, "resume point fell out of retention");
   d.EnqueueResync(5, "again");  // Consecutive: one signal.
   EnqueueOne(d, Group(5, 40, 1));
-  d.EnqueueResync(99, "unknown");  // Ignored.
+  d.EnqueueResync(99, "unknown");      // Ignored.
   EXPECT_EQ(loop.RunUntilIdle(), 1u);  // One drain for the connection.
   std::vector<Call> calls = sink->calls();
   ASSERT_EQ(calls.size(), 3u);
@@ -581,11 +581,12 @@ TEST(DispatcherTest, Throughput) {
   Flush(*thread.core());
   EXPECT_TRUE(sink->ordered_);
   EXPECT_EQ(d.stats().resyncs_issued, 0u);
-  std::printf("dispatcher: %llu notifications (%zu per batch) in %.3f s: "
-              "%.0f notifications/s, %llu OnNotify calls\n",
-              static_cast<unsigned long long>(total), kPerMessage, seconds,
-              total / seconds,
-              static_cast<unsigned long long>(d.stats().delivered_batches));
+  std::printf(
+      "dispatcher: %llu notifications (%zu per batch) in %.3f s: "
+      "%.0f notifications/s, %llu OnNotify calls\n",
+      static_cast<unsigned long long>(total), kPerMessage, seconds,
+      total / seconds,
+      static_cast<unsigned long long>(d.stats().delivered_batches));
 }
 
 }  // namespace

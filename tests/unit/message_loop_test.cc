@@ -184,8 +184,7 @@ TEST(MessageLoopTest, PostTaskIsBounded) {
   EXPECT_TRUE(loop.PostTask([] {}).ok());
   EXPECT_TRUE(loop.PostTask([] {}).ok());
   EXPECT_EQ(loop.PostTask([] {}).code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(loop.PostTask(nullptr).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(loop.PostTask(nullptr).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(loop.RunUntilIdle(), 2u);
   EXPECT_TRUE(loop.PostTask([] {}).ok());
 }

@@ -74,14 +74,18 @@ TEST(ProtoConvert, ValueThatDisagreesWithItsTagIsInvalid) {
 
 TEST(ProtoConvert, AllSixStructuresRoundTrip) {
   std::vector<Notification> all;
-  all.push_back({fnevCriticalError,
-                 ErrorNotification{"e", MAPI_E_CALL_FAILED, 0, "text", "comp",
-                                   7, 9}});
-  all.push_back({fnevNewMail, NewMailNotification{"m", "inbox", 0, "IPM.Note",
-                                                  1}});
-  all.push_back({fnevObjectMoved,
-                 ObjectNotification{"id", MAPI_MESSAGE, "p", "old", "oldp",
-                                    {PR_SUBJECT, PR_MESSAGE_FLAGS}}});
+  all.push_back(
+      {fnevCriticalError,
+       ErrorNotification{"e", MAPI_E_CALL_FAILED, 0, "text", "comp", 7, 9}});
+  all.push_back(
+      {fnevNewMail, NewMailNotification{"m", "inbox", 0, "IPM.Note", 1}});
+  all.push_back(
+      {fnevObjectMoved, ObjectNotification{"id",
+                                           MAPI_MESSAGE,
+                                           "p",
+                                           "old",
+                                           "oldp",
+                                           {PR_SUBJECT, PR_MESSAGE_FLAGS}}});
   TableNotification table;
   table.table_event = TABLE_ROW_ADDED;
   table.index_key = {PR_INSTANCE_KEY, Binary{"k2"}};
@@ -89,9 +93,9 @@ TEST(ProtoConvert, AllSixStructuresRoundTrip) {
   table.row = {{PR_SUBJECT, std::string("s")}, {PR_NULL, std::monostate{}}};
   all.push_back({fnevTableModified, table});
   all.push_back({fnevExtended, ExtendedNotification{42, "opaque"}});
-  all.push_back({fnevStatusObjectModified,
-                 StatusObjectNotification{"st", {{PR_DISPLAY_NAME,
-                                                  std::string("x")}}}});
+  all.push_back(
+      {fnevStatusObjectModified,
+       StatusObjectNotification{"st", {{PR_DISPLAY_NAME, std::string("x")}}}});
   for (const Notification& n : all) {
     v1::Notification wire;
     ASSERT_TRUE(ToProto(n, &wire).ok());
@@ -112,8 +116,8 @@ TEST(ProtoConvert, MalformedNotificationsAreInvalid) {
             absl::StatusCode::kInvalidArgument);
 
   v1::Notification two_bits;
-  two_bits.set_event_type(static_cast<v1::EventType>(fnevNewMail |
-                                                     fnevObjectCreated));
+  two_bits.set_event_type(
+      static_cast<v1::EventType>(fnevNewMail | fnevObjectCreated));
   two_bits.mutable_new_mail();
   EXPECT_EQ(FromProto(two_bits).status().code(),
             absl::StatusCode::kInvalidArgument);

@@ -1,4 +1,4 @@
-#include "mapinotify/advise_sink.h"
+#include "client/this_thread_sink.h"
 
 #include <memory>
 #include <thread>
@@ -8,8 +8,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "client/notification_thread.h"
-#include "client/this_thread_sink.h"
 #include "gtest/gtest.h"
+#include "mapinotify/advise_sink.h"
 #include "mapinotify/message_loop.h"
 
 namespace mapinotify {

@@ -19,8 +19,9 @@ class LoopCore;
 // A message loop bound to the thread that constructs it, which becomes that
 // thread's MessageLoop::Current() until the loop is destroyed (on the same
 // thread; loops constructed on one thread nest: destroying the innermost one
-// makes the previous one current again). Run / RunUntilIdle / RunFor / DispatchNotifications must be called
-// on the owning thread; PostTask, Quit and fd() from any thread.
+// makes the previous one current again). Run / RunUntilIdle / RunFor /
+// DispatchNotifications must be called on the owning thread; PostTask, Quit and
+// fd() from any thread.
 //
 // Every queue is bounded: PostTask fails with ResourceExhausted past
 // `max_pending_tasks`; notifications wait in per-connection queues with their

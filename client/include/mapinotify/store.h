@@ -160,8 +160,7 @@ class MsgStore {
   // one). Other flags: MAPI_E_UNKNOWN_FLAGS.
   absl::StatusOr<EntryId> CreateFolder(const EntryId& parent,
                                        const std::string& name,
-                                       const std::string& comment,
-                                       ULONG flags);
+                                       const std::string& comment, ULONG flags);
   // IMAPIFolder::CopyFolder: copies `folder` (a child of `source_parent`)
   // into `dest_parent` as `new_name` (empty: the same name) and returns the
   // copy's entry id. `flags`: COPY_SUBFOLDERS (the whole subtree),
@@ -201,8 +200,8 @@ class MsgStore {
   // IMAPIFolder::DeleteMessages (`messages` not empty). `flags`:
   // MESSAGE_DIALOG (accepted).
   absl::Status DeleteMessages(const EntryId& folder,
-                              const std::vector<EntryId>& messages,
-                              ULONG flags, SCODE* warning = nullptr);
+                              const std::vector<EntryId>& messages, ULONG flags,
+                              SCODE* warning = nullptr);
   // IMAPIFolder::CopyMessages from `source` into `dest` (`messages` not
   // empty). `flags`: MESSAGE_MOVE (a moved message gets a new entry id;
   // its old id is then MAPI_E_NOT_FOUND), MESSAGE_DIALOG.
@@ -224,8 +223,7 @@ class MsgStore {
  private:
   friend class internal::StoreClient;
   struct WellKnown {
-    EntryId store, root, ipm_subtree, inbox, outbox, sent_items,
-        deleted_items;
+    EntryId store, root, ipm_subtree, inbox, outbox, sent_items, deleted_items;
   };
   MsgStore(std::shared_ptr<internal::StoreClient> client, WellKnown ids);
 

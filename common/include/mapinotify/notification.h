@@ -119,7 +119,8 @@ struct TableNotification {
   ULONG table_event = 0;
   HRESULT hresult = S_OK;
   PropValue index_key;  // PR_INSTANCE_KEY of the row concerned.
-  PropValue prior_key;  // PR_INSTANCE_KEY of the row before; tag PR_NULL if first.
+  PropValue
+      prior_key;  // PR_INSTANCE_KEY of the row before; tag PR_NULL if first.
   Row row;
 };
 
