@@ -46,6 +46,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,7 @@
 #include "absl/status/statusor.h"
 #include "mapinotify/mapi.h"
 #include "mapinotify/notification.h"
+#include "mapinotify/table_types.h"
 
 namespace mapinotify::server {
 
@@ -91,6 +93,8 @@ class Store {
     // Most open message handles one session may hold (MAPI_E_NOT_ENOUGH_
     // RESOURCES beyond).
     size_t max_handles_per_session = 4096;
+    // Most table views one session may hold open.
+    size_t max_views_per_session = 1024;
   };
 
   explicit Store(Options options);
@@ -277,7 +281,8 @@ class Store {
   // Discards the handle and all its pending changes (every thread's).
   // NotFound for an unknown handle or one of another session.
   absl::Status Release(const CallContext& caller, Handle handle);
-  // Releases every handle of `session` (its stream ended).
+  // Releases every handle and closes every table view of `session` (its
+  // stream ended).
   void ReleaseSession(const std::string& session);
 
   // The bulk message calls below take a non-empty list of entry ids of
@@ -324,6 +329,166 @@ class Store {
   // counters, then fnevNewMail {message, inbox, message class, message
   // flags} (targets: the store, the message and the inbox).
   absl::StatusOr<EntryId> DeliverNewMail(const std::vector<PropValue>& props);
+
+  // --- Tables (IMAPITable). A view is a contents table of a folder (its
+  // saved messages) or a hierarchy table (its subfolders; with
+  // CONVENIENT_DEPTH its whole subtree). Each open is its own view with its
+  // own cursor, column set, restriction, sort order and bookmarks; a view
+  // belongs to caller.session and is shared by all threads of that session
+  // (one cursor). It lives until CloseTable, or until ReleaseSession of its
+  // session, or until its folder is deleted (then every call on it is
+  // MAPI_E_OBJECT_DELETED, except CloseTable). A view of another session,
+  // or an unknown or closed one, is MAPI_E_NOT_FOUND. At most
+  // Options::max_views_per_session views per session
+  // (MAPI_E_NOT_ENOUGH_RESOURCES beyond).
+  //
+  // Rows. A row stands for one object; its properties are every property
+  // GetProps returns for the object, plus PR_INSTANCE_KEY (PT_BINARY, 8
+  // bytes, unique among the rows of the view, stable while the row lives)
+  // and, in a hierarchy table, PR_DEPTH relative to the table's folder (1
+  // for its direct subfolders) instead of the absolute one. QueryRows gives
+  // each row's values in the view's column order: a column the row lacks is
+  // PT_ERROR with MAPI_E_NOT_FOUND, a PR_NULL column stays PR_NULL.
+  // Default columns: contents PR_INSTANCE_KEY, PR_ENTRYID, PR_SUBJECT,
+  // PR_MESSAGE_CLASS, PR_MESSAGE_FLAGS, PR_MESSAGE_SIZE,
+  // PR_LAST_MODIFICATION_TIME; hierarchy PR_INSTANCE_KEY, PR_ENTRYID,
+  // PR_DISPLAY_NAME, PR_DEPTH, PR_CONTENT_COUNT, PR_CONTENT_UNREAD,
+  // PR_SUBFOLDERS.
+  //
+  // Order. Rows are ordered by the view's sort keys (SortTable; none by
+  // default) and then by a fixed tie-break: ascending creation order of the
+  // object (a copied or moved message is a new object). The order is total
+  // and deterministic, and it is the order table notifications use.
+  //
+  // Cursor and bookmarks point at rows: when rows come and go they keep
+  // pointing at the same row. A bookmark whose row was removed moves to the
+  // row that followed it, and the next SeekRow / FindRow from it sets
+  // *warning to MAPI_W_POSITION_CHANGED. At most kMaxBookmarksPerView
+  // bookmarks per view (MAPI_E_UNABLE_TO_COMPLETE beyond).
+  //
+  // Table notifications (fnevTableModified, targets TableTargetKey(view)).
+  // Every operation that changes rows of a view appends, to its own one
+  // batch and after its object notifications, for each view concerned (views
+  // in ascending id): TABLE_ROW_ADDED {index = the row's PR_INSTANCE_KEY,
+  // prior = the PR_INSTANCE_KEY of the row before it in the view's order
+  // (PR_NULL when first), row in the view's columns}, TABLE_ROW_MODIFIED
+  // {same fields; only when the row's column values or its position changed}
+  // and TABLE_ROW_DELETED {index}. A row that stops matching the view's
+  // restriction is deleted, one that starts matching added. Each event is
+  // computed against the view as the events before it left it, so applying
+  // them in order (inserting after `prior`) reproduces QueryRows exactly.
+  // When one operation would produce more than kTableChangedThreshold
+  // events for one view, that view gets one TABLE_CHANGED instead.
+  // SetColumns / Restrict / SortTable publish TABLE_RELOAD for the view (its
+  // rows must be read again); with TBL_ASYNC they answer OK at once (the
+  // change is made before answering) and publish TABLE_SETCOL_DONE /
+  // TABLE_RESTRICT_DONE / TABLE_SORT_DONE, or TABLE_ERROR {hresult = the
+  // SCODE} when the change failed (the view is then unchanged).
+  static constexpr size_t kMaxBookmarksPerView = 1024;
+  static constexpr size_t kTableChangedThreshold = 8;
+  // QueryRows returns at most this many rows per call, and fewer when their
+  // values exceed kMaxQueryRowsBytes (but always at least one row).
+  static constexpr size_t kMaxQueryRows = 4096;
+  static constexpr size_t kMaxQueryRowsBytes = 512 * 1024;
+
+  using ViewId = uint64_t;
+  // IMAPIContainer::GetContentsTable. Flags: MAPI_DEFERRED_ERRORS (accepted).
+  absl::StatusOr<ViewId> OpenContentsTable(const CallContext& caller,
+                                           const EntryId& folder, ULONG flags);
+  // IMAPIContainer::GetHierarchyTable. Flags: CONVENIENT_DEPTH,
+  // MAPI_DEFERRED_ERRORS (accepted).
+  absl::StatusOr<ViewId> OpenHierarchyTable(const CallContext& caller,
+                                            const EntryId& folder,
+                                            ULONG flags);
+  // Releases the view. Connections advised on it get nothing more.
+  absl::Status CloseTable(const CallContext& caller, ViewId view);
+  // OK when `view` is an open view (of any session), NotFound otherwise:
+  // the hub's TargetValidator for table targets.
+  absl::Status TableExists(ViewId view) const;
+
+  // IMAPITable::SetColumns: 1..4096 tags (duplicates and PR_NULL allowed);
+  // an empty list is MAPI_E_INVALID_PARAMETER. Flags: TBL_ASYNC, TBL_BATCH
+  // (accepted). Keeps the cursor and bookmarks.
+  absl::Status SetColumns(const CallContext& caller, ViewId view,
+                          const std::vector<ULONG>& columns, ULONG flags);
+  // IMAPITable::QueryColumns: the column set; with TBL_ALL_COLUMNS every
+  // tag a row of the view could have (the default columns and every
+  // property some object in the view's scope has), ascending.
+  absl::StatusOr<std::vector<ULONG>> QueryColumns(const CallContext& caller,
+                                                  ViewId view,
+                                                  ULONG flags) const;
+  // IMAPITable::GetRowCount: rows in the view (after its restriction).
+  // Flags: none (any bit is MAPI_E_UNKNOWN_FLAGS).
+  absl::StatusOr<ULONG> GetRowCount(const CallContext& caller, ViewId view,
+                                    ULONG flags) const;
+  // IMAPITable::QueryRows. count > 0: up to `count` rows from the cursor
+  // forward; the cursor moves past them, or with TBL_NOADVANCE stays on the
+  // first one. count < 0: up to -count rows before the cursor, returned in
+  // table order; the cursor moves to the first of them (with or without
+  // TBL_NOADVANCE). No rows when the cursor is at the end (count > 0) or at
+  // the beginning (count < 0). count 0: MAPI_E_INVALID_PARAMETER. Flags:
+  // TBL_NOADVANCE. See kMaxQueryRows.
+  absl::StatusOr<std::vector<Row>> QueryRows(const CallContext& caller,
+                                             ViewId view, LONG count,
+                                             ULONG flags);
+  // IMAPITable::SeekRow: moves the cursor `count` rows from `origin`
+  // (BOOKMARK_BEGINNING / CURRENT / END or a bookmark), clamped to the
+  // table, and returns the signed number of rows actually moved from the
+  // origin. MAPI_E_INVALID_BOOKMARK for an unknown or freed bookmark.
+  absl::StatusOr<LONG> SeekRow(const CallContext& caller, ViewId view,
+                               BOOKMARK origin, LONG count,
+                               SCODE* warning = nullptr);
+  // IMAPITable::QueryPosition: {cursor row, cursor row, row count}.
+  absl::StatusOr<TablePosition> QueryPosition(const CallContext& caller,
+                                              ViewId view) const;
+  // IMAPITable::CreateBookmark (at the cursor) / FreeBookmark
+  // (MAPI_E_INVALID_BOOKMARK for an unknown one; freeing a predefined one
+  // is OK and does nothing).
+  absl::StatusOr<BOOKMARK> CreateBookmark(const CallContext& caller,
+                                          ViewId view);
+  absl::Status FreeBookmark(const CallContext& caller, ViewId view,
+                            BOOKMARK bookmark);
+  // IMAPITable::FindRow: the first row matching `restriction`, searching
+  // forward from the row at `origin` (included) or, with DIR_BACKWARD,
+  // backward from the row before it; moves the cursor to that row.
+  // MAPI_E_NOT_FOUND (cursor unchanged) when no row matches. Flags:
+  // DIR_BACKWARD. Restriction errors as Restrict.
+  absl::Status FindRow(const CallContext& caller, ViewId view,
+                       const Restriction& restriction, BOOKMARK origin,
+                       ULONG flags, SCODE* warning = nullptr);
+  // IMAPITable::Restrict: only rows matching `restriction` (nullopt: all
+  // rows) stay in the view. Discards every bookmark and moves the cursor to
+  // the beginning. Flags: TBL_ASYNC, TBL_BATCH (accepted). Errors (see
+  // table_types.h): MAPI_E_INVALID_PARAMETER, MAPI_E_TOO_COMPLEX.
+  absl::Status Restrict(const CallContext& caller, ViewId view,
+                        const std::optional<Restriction>& restriction,
+                        ULONG flags);
+  // IMAPITable::SortTable: orders rows by `sort` (empty: the default order,
+  // by the tie-break alone). Discards bookmarks and moves the cursor to the
+  // beginning. Flags: TBL_ASYNC, TBL_BATCH (accepted). Errors: more than
+  // kMaxSortKeys keys or a multi-valued tag MAPI_E_TOO_COMPLEX; an order
+  // other than TABLE_SORT_ASCEND / DESCEND MAPI_E_INVALID_PARAMETER.
+  absl::Status SortTable(const CallContext& caller, ViewId view,
+                         const SortOrderSet& sort, ULONG flags);
+  // IMAPITable::QuerySortOrder.
+  absl::StatusOr<SortOrderSet> QuerySortOrder(const CallContext& caller,
+                                              ViewId view) const;
+
+  // Every row of the view in its columns, in order, as of one commit: what
+  // a client needs to (re)load a mirror of the view. Does not move the
+  // cursor. `sequence` is the hub's last sequence number at that commit
+  // (0 without a hub): every notification with a higher sequence happened
+  // after the snapshot, every one at or below it before.
+  // MAPI_E_TABLE_TOO_BIG when the view has more than `max_rows` rows or its
+  // values exceed `max_bytes`.
+  struct TableSnapshot {
+    std::vector<ULONG> columns;
+    std::vector<Row> rows;
+    uint64_t sequence = 0;
+  };
+  absl::StatusOr<TableSnapshot> QueryAllRows(const CallContext& caller,
+                                             ViewId view, size_t max_rows,
+                                             size_t max_bytes) const;
 
   // Checks the tree's invariants: every folder and message is reachable
   // from the root exactly once, parent links agree with the child sets, and

@@ -29,6 +29,7 @@
 #include "absl/synchronization/mutex.h"
 #include "mapinotify/mapi.h"
 #include "mapinotify/notification.h"
+#include "mapinotify/table.h"
 
 namespace mapinotify {
 
@@ -219,6 +220,16 @@ class MsgStore {
   // a transport would: fnevNewMail on the store plus the created / modified
   // events. Returns the new message's entry id.
   absl::StatusOr<EntryId> DeliverNewMail(const std::vector<PropValue>& props);
+
+  // IMAPIContainer::GetContentsTable of `folder`: a new view of its saved
+  // messages with its own cursor (mapinotify/table.h). `flags`:
+  // MAPI_DEFERRED_ERRORS (accepted).
+  absl::StatusOr<std::unique_ptr<Table>> OpenContentsTable(
+      const EntryId& folder, ULONG flags = 0);
+  // IMAPIContainer::GetHierarchyTable of `folder`: its subfolders, or with
+  // CONVENIENT_DEPTH its whole subtree (PR_DEPTH 1 for direct subfolders).
+  absl::StatusOr<std::unique_ptr<Table>> OpenHierarchyTable(
+      const EntryId& folder, ULONG flags = 0);
 
  private:
   friend class internal::StoreClient;

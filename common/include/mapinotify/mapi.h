@@ -104,6 +104,7 @@ inline constexpr ULONG PR_IPM_OUTBOX_ENTRYID = PROP_TAG(PT_BINARY, 0x35E2);
 inline constexpr ULONG PR_IPM_WASTEBASKET_ENTRYID = PROP_TAG(PT_BINARY, 0x35E3);
 inline constexpr ULONG PR_IPM_SENTMAIL_ENTRYID = PROP_TAG(PT_BINARY, 0x35E4);
 inline constexpr ULONG PR_DEPTH = PROP_TAG(PT_LONG, 0x3005);
+inline constexpr ULONG PR_INSTANCE_NUM = PROP_TAG(PT_LONG, 0x0FF5);
 
 // PR_STORE_SUPPORT_MASK bits.
 inline constexpr ULONG STORE_ENTRYID_UNIQUE = 0x00000001;
@@ -154,6 +155,52 @@ inline constexpr ULONG MAPI_DEFERRED_ERRORS = 0x00000008;
 // mapinotify's flag for OpenMessage / CreateMessage (not MAPI's): keep
 // separate pending changes for each client thread of the session.
 inline constexpr ULONG MAPINOTIFY_THREAD_AWARE = 0x00010000;
+
+// Tables (IMAPITable, IMAPIContainer).
+inline constexpr ULONG CONVENIENT_DEPTH = 0x00000001;  // GetHierarchyTable
+inline constexpr ULONG TBL_ASYNC = 0x00000001;  // SetColumns/Restrict/SortTable
+inline constexpr ULONG TBL_BATCH = 0x00000002;
+inline constexpr ULONG TBL_NOADVANCE = 0x00000001;    // QueryRows
+inline constexpr ULONG TBL_ALL_COLUMNS = 0x00000001;  // QueryColumns
+inline constexpr ULONG DIR_BACKWARD = 0x00000001;     // FindRow
+// A bookmark (BOOKMARK): the three predefined ones; CreateBookmark returns
+// others.
+using BOOKMARK = ULONG;
+inline constexpr BOOKMARK BOOKMARK_BEGINNING = 0;
+inline constexpr BOOKMARK BOOKMARK_CURRENT = 1;
+inline constexpr BOOKMARK BOOKMARK_END = 2;
+// SSortOrder.ulOrder.
+inline constexpr ULONG TABLE_SORT_ASCEND = 0x00000000;
+inline constexpr ULONG TABLE_SORT_DESCEND = 0x00000001;
+// SRestriction.rt.
+inline constexpr ULONG RES_AND = 0x00000000;
+inline constexpr ULONG RES_OR = 0x00000001;
+inline constexpr ULONG RES_NOT = 0x00000002;
+inline constexpr ULONG RES_CONTENT = 0x00000003;
+inline constexpr ULONG RES_PROPERTY = 0x00000004;
+inline constexpr ULONG RES_COMPAREPROPS = 0x00000005;
+inline constexpr ULONG RES_BITMASK = 0x00000006;
+inline constexpr ULONG RES_SIZE = 0x00000007;
+inline constexpr ULONG RES_EXIST = 0x00000008;
+// Relational operators (SPropertyRestriction.relop, SComparePropsRestriction).
+inline constexpr ULONG RELOP_LT = 0;
+inline constexpr ULONG RELOP_LE = 1;
+inline constexpr ULONG RELOP_GT = 2;
+inline constexpr ULONG RELOP_GE = 3;
+inline constexpr ULONG RELOP_EQ = 4;
+inline constexpr ULONG RELOP_NE = 5;
+inline constexpr ULONG RELOP_RE = 6;
+// SContentRestriction.ulFuzzyLevel: the low word picks the match, the high
+// word adds modifiers.
+inline constexpr ULONG FL_FULLSTRING = 0x00000000;
+inline constexpr ULONG FL_SUBSTRING = 0x00000001;
+inline constexpr ULONG FL_PREFIX = 0x00000002;
+inline constexpr ULONG FL_IGNORECASE = 0x00010000;
+inline constexpr ULONG FL_IGNORENONSPACE = 0x00020000;
+inline constexpr ULONG FL_LOOSE = 0x00040000;
+// SBitMaskRestriction.relBMR.
+inline constexpr ULONG BMR_EQZ = 0x00000000;
+inline constexpr ULONG BMR_NEZ = 0x00000001;
 
 // Object types (PR_OBJECT_TYPE, OBJECT_NOTIFICATION.ulObjType).
 inline constexpr ULONG MAPI_STORE = 0x00000001;
