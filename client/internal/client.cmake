@@ -2,10 +2,13 @@
 # grpcpp; the public headers (client/include/mapinotify) never do.
 add_library(mapinotify_client STATIC
   session.cc
+  table.cc
+  table_mirror.cc
   internal/caller.cc
   internal/grpc_status.cc
   internal/session_impl.cc
   internal/store_client.cc
+  internal/table_client.cc
   internal/subscribe_stream.cc)
 add_library(mapinotify::client ALIAS mapinotify_client)
 target_include_directories(mapinotify_client

@@ -68,6 +68,7 @@ StoreClient::StoreClient(std::shared_ptr<grpc::Channel> channel,
                          std::string session_id, absl::Duration call_timeout)
     : channel_(std::move(channel)),
       stub_(v1::Store::NewStub(channel_)),
+      table_stub_(v1::Table::NewStub(channel_)),
       session_id_(std::move(session_id)),
       call_timeout_(call_timeout) {}
 
@@ -101,6 +102,11 @@ std::unique_ptr<Message> StoreClient::MakeMessage(
     EntryId entry_id) {
   return std::unique_ptr<Message>(
       new Message(client, handle, std::move(entry_id)));
+}
+
+std::unique_ptr<Table> StoreClient::MakeTable(
+    const std::shared_ptr<StoreClient>& client, uint64_t view) {
+  return std::unique_ptr<Table>(new Table(client, view));
 }
 
 }  // namespace internal
@@ -387,6 +393,28 @@ absl::StatusOr<EntryId> MsgStore::DeliverNewMail(
   MAPINOTIFY_RETURN_IF_ERROR(
       client_->Call(&v1::Store::Stub::DeliverNewMail, request, &response));
   return response.entry_id();
+}
+
+absl::StatusOr<std::unique_ptr<Table>> MsgStore::OpenContentsTable(
+    const EntryId& folder, ULONG flags) {
+  v1::OpenContentsTableRequest request;
+  request.set_folder_id(folder);
+  request.set_flags(flags);
+  v1::OpenContentsTableResponse response;
+  MAPINOTIFY_RETURN_IF_ERROR(
+      client_->Call(&v1::Store::Stub::OpenContentsTable, request, &response));
+  return internal::StoreClient::MakeTable(client_, response.view_id());
+}
+
+absl::StatusOr<std::unique_ptr<Table>> MsgStore::OpenHierarchyTable(
+    const EntryId& folder, ULONG flags) {
+  v1::OpenHierarchyTableRequest request;
+  request.set_folder_id(folder);
+  request.set_flags(flags);
+  v1::OpenHierarchyTableResponse response;
+  MAPINOTIFY_RETURN_IF_ERROR(
+      client_->Call(&v1::Store::Stub::OpenHierarchyTable, request, &response));
+  return internal::StoreClient::MakeTable(client_, response.view_id());
 }
 
 }  // namespace mapinotify

@@ -1,7 +1,7 @@
-// StoreClient: the wire end of MsgStore and Message — the session's channel,
-// a Store stub, the caller metadata and the conversions between the wire
-// and the library's value types. Internal; the contract is in
-// mapinotify/store.h.
+// StoreClient: the wire end of MsgStore, Message and Table — the session's
+// channel, the Store and Table stubs, the caller metadata and the
+// conversions between the wire and the library's value types. Internal; the
+// contracts are in mapinotify/store.h and mapinotify/table.h.
 #ifndef MAPINOTIFY_CLIENT_INTERNAL_STORE_CLIENT_H_
 #define MAPINOTIFY_CLIENT_INTERNAL_STORE_CLIENT_H_
 
@@ -15,13 +15,15 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "mapinotify/store.h"
+#include "mapinotify/table.h"
 #include "mapinotify/v1/store.grpc.pb.h"
+#include "mapinotify/v1/table.grpc.pb.h"
 
 namespace mapinotify::internal {
 
-// Thread-safe: the stub is, and the only mutable state is atomic. Shared
-// (std::shared_ptr) by the session, its MsgStores and their Messages, so
-// that any of them may outlive the others.
+// Thread-safe: the stubs are, and the only mutable state is atomic. Shared
+// (std::shared_ptr) by the session, its MsgStores and their Messages and
+// Tables, so that any of them may outlive the others.
 class StoreClient {
  public:
   // Calls go over `channel` as session `session_id`, each with
@@ -36,6 +38,9 @@ class StoreClient {
   static std::unique_ptr<Message> MakeMessage(
       const std::shared_ptr<StoreClient>& client, uint64_t handle,
       EntryId entry_id);
+  // A Table for `view` (OpenContentsTable / OpenHierarchyTable answers).
+  static std::unique_ptr<Table> MakeTable(
+      const std::shared_ptr<StoreClient>& client, uint64_t view);
 
   // The session ended: every later call fails with Unavailable
   // (MAPI_E_END_OF_SESSION). Calls in flight complete.
@@ -53,6 +58,16 @@ class StoreClient {
     Prepare(&context);
     return Finish((stub_.get()->*method)(&context, request, response));
   }
+  // The same for the Table stub.
+  template <typename Request, typename Response>
+  absl::Status Call(grpc::Status (v1::Table::Stub::*method)(
+                        grpc::ClientContext*, const Request&, Response*),
+                    const Request& request, Response* response) const {
+    if (closed()) return EndOfSession();
+    grpc::ClientContext context;
+    Prepare(&context);
+    return Finish((table_stub_.get()->*method)(&context, request, response));
+  }
 
  private:
   static absl::Status EndOfSession();
@@ -63,6 +78,7 @@ class StoreClient {
   // Constant after construction.
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<v1::Store::Stub> stub_;
+  const std::unique_ptr<v1::Table::Stub> table_stub_;
   const std::string session_id_;
   const absl::Duration call_timeout_;
 

@@ -1,12 +1,16 @@
 #include "common/internal/proto_convert.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/internal/status_macros.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "mapinotify/status.h"
 
 namespace mapinotify::internal {
@@ -404,6 +408,287 @@ absl::Status ToProto(const Notification& n, v1::Notification* p) {
                      "notification: event type and structure disagree");
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<Row> FromProto(const v1::Row& proto) {
+  return PropsFrom(proto.props());
+}
+
+absl::Status ToProto(const Row& value, v1::Row* proto) {
+  proto->Clear();
+  return PropsTo(value, proto->mutable_props());
+}
+
+// --- Restrictions ----------------------------------------------------------
+
+namespace {
+
+absl::Status TooDeep() {
+  return MapiError(
+      MAPI_E_TOO_COMPLEX,
+      absl::StrCat("restriction: more than ", kMaxRestrictionDepth, " levels"));
+}
+
+absl::Status TooManyNodes() {
+  return MapiError(
+      MAPI_E_TOO_COMPLEX,
+      absl::StrCat("restriction: more than ", kMaxRestrictionNodes, " nodes"));
+}
+
+absl::Status BadRestriction(absl::string_view why) {
+  return MapiError(MAPI_E_INVALID_PARAMETER,
+                   absl::StrCat("restriction: ", why));
+}
+
+// Counts one node at `depth` (the root is 1) against the limits.
+absl::Status Admit(size_t depth, size_t* nodes) {
+  if (depth > kMaxRestrictionDepth) return TooDeep();
+  if (++*nodes > kMaxRestrictionNodes) return TooManyNodes();
+  return absl::OkStatus();
+}
+
+absl::Status ValueFrom(const v1::PropValue& p, PropValue* out) {
+  absl::StatusOr<PropValue> value = FromProto(p);
+  if (!value.ok()) {
+    return MapiError(MAPI_E_INVALID_PARAMETER,
+                     absl::StrCat("restriction: ", value.status().message()));
+  }
+  *out = *std::move(value);
+  return absl::OkStatus();
+}
+
+absl::Status RestrictionFrom(const v1::Restriction& p, size_t depth,
+                             size_t* nodes, Restriction* out);
+
+template <typename Repeated>
+absl::Status ChildrenFrom(const Repeated& children, size_t depth, size_t* nodes,
+                          Restriction* out) {
+  // The node limit stops a wide list long before it is all converted.
+  out->children.reserve(std::min<size_t>(static_cast<size_t>(children.size()),
+                                         kMaxRestrictionNodes));
+  for (const v1::Restriction& child : children) {
+    out->children.emplace_back();
+    MAPINOTIFY_RETURN_IF_ERROR(
+        RestrictionFrom(child, depth + 1, nodes, &out->children.back()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RestrictionFrom(const v1::Restriction& p, size_t depth,
+                             size_t* nodes, Restriction* out) {
+  MAPINOTIFY_RETURN_IF_ERROR(Admit(depth, nodes));
+  switch (p.kind_case()) {
+    case v1::Restriction::kResAnd:
+      out->type = RES_AND;
+      return ChildrenFrom(p.res_and().restrictions(), depth, nodes, out);
+    case v1::Restriction::kResOr:
+      out->type = RES_OR;
+      return ChildrenFrom(p.res_or().restrictions(), depth, nodes, out);
+    case v1::Restriction::kResNot:
+      out->type = RES_NOT;
+      if (!p.res_not().has_restriction()) {
+        return BadRestriction("RES_NOT without its restriction");
+      }
+      out->children.emplace_back();
+      return RestrictionFrom(p.res_not().restriction(), depth + 1, nodes,
+                             &out->children.back());
+    case v1::Restriction::kResContent: {
+      const v1::ContentRestriction& c = p.res_content();
+      out->type = RES_CONTENT;
+      out->fuzzy_level = c.fuzzy_level();
+      out->tag = c.prop_tag();
+      if (!c.has_prop()) return BadRestriction("RES_CONTENT without its value");
+      return ValueFrom(c.prop(), &out->value);
+    }
+    case v1::Restriction::kResProperty: {
+      const v1::PropertyRestriction& r = p.res_property();
+      out->type = RES_PROPERTY;
+      out->relop = r.relop();
+      out->tag = r.prop_tag();
+      if (!r.has_prop())
+        return BadRestriction("RES_PROPERTY without its value");
+      return ValueFrom(r.prop(), &out->value);
+    }
+    case v1::Restriction::kResCompareProps: {
+      const v1::ComparePropsRestriction& r = p.res_compare_props();
+      out->type = RES_COMPAREPROPS;
+      out->relop = r.relop();
+      out->tag = r.prop_tag1();
+      out->tag2 = r.prop_tag2();
+      return absl::OkStatus();
+    }
+    case v1::Restriction::kResBitmask: {
+      const v1::BitmaskRestriction& r = p.res_bitmask();
+      out->type = RES_BITMASK;
+      out->bitmask_relation = r.rel_bmr();
+      out->tag = r.prop_tag();
+      out->mask = r.mask();
+      return absl::OkStatus();
+    }
+    case v1::Restriction::kResSize: {
+      const v1::SizeRestriction& r = p.res_size();
+      out->type = RES_SIZE;
+      out->relop = r.relop();
+      out->tag = r.prop_tag();
+      out->size = r.cb();
+      return absl::OkStatus();
+    }
+    case v1::Restriction::kResExist:
+      out->type = RES_EXIST;
+      out->tag = p.res_exist().prop_tag();
+      return absl::OkStatus();
+    case v1::Restriction::KIND_NOT_SET:
+      break;
+  }
+  return BadRestriction("a node with no kind set");
+}
+
+absl::Status ValueTo(const PropValue& value, v1::PropValue* p) {
+  absl::Status converted = ToProto(value, p);
+  if (!converted.ok()) {
+    return MapiError(MAPI_E_INVALID_PARAMETER,
+                     absl::StrCat("restriction: ", converted.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RestrictionTo(const Restriction& r, size_t depth, size_t* nodes,
+                           v1::Restriction* p) {
+  MAPINOTIFY_RETURN_IF_ERROR(Admit(depth, nodes));
+  switch (r.type) {
+    case RES_AND:
+    case RES_OR: {
+      auto* list = r.type == RES_AND
+                       ? p->mutable_res_and()->mutable_restrictions()
+                       : p->mutable_res_or()->mutable_restrictions();
+      for (const Restriction& child : r.children) {
+        MAPINOTIFY_RETURN_IF_ERROR(
+            RestrictionTo(child, depth + 1, nodes, list->Add()));
+      }
+      return absl::OkStatus();
+    }
+    case RES_NOT:
+      if (r.children.size() != 1) {
+        return BadRestriction(absl::StrCat("RES_NOT with ", r.children.size(),
+                                           " children (needs one)"));
+      }
+      return RestrictionTo(r.children[0], depth + 1, nodes,
+                           p->mutable_res_not()->mutable_restriction());
+    case RES_CONTENT: {
+      v1::ContentRestriction* c = p->mutable_res_content();
+      c->set_fuzzy_level(r.fuzzy_level);
+      c->set_prop_tag(r.tag);
+      return ValueTo(r.value, c->mutable_prop());
+    }
+    case RES_PROPERTY: {
+      v1::PropertyRestriction* x = p->mutable_res_property();
+      x->set_relop(r.relop);
+      x->set_prop_tag(r.tag);
+      return ValueTo(r.value, x->mutable_prop());
+    }
+    case RES_COMPAREPROPS: {
+      v1::ComparePropsRestriction* x = p->mutable_res_compare_props();
+      x->set_relop(r.relop);
+      x->set_prop_tag1(r.tag);
+      x->set_prop_tag2(r.tag2);
+      return absl::OkStatus();
+    }
+    case RES_BITMASK: {
+      v1::BitmaskRestriction* x = p->mutable_res_bitmask();
+      x->set_rel_bmr(r.bitmask_relation);
+      x->set_prop_tag(r.tag);
+      x->set_mask(r.mask);
+      return absl::OkStatus();
+    }
+    case RES_SIZE: {
+      v1::SizeRestriction* x = p->mutable_res_size();
+      x->set_relop(r.relop);
+      x->set_prop_tag(r.tag);
+      x->set_cb(r.size);
+      return absl::OkStatus();
+    }
+    case RES_EXIST:
+      p->mutable_res_exist()->set_prop_tag(r.tag);
+      return absl::OkStatus();
+    default:
+      break;
+  }
+  return BadRestriction(absl::StrCat("unknown restriction type ", r.type));
+}
+
+}  // namespace
+
+absl::StatusOr<Restriction> FromProto(const v1::Restriction& proto) {
+  Restriction out;
+  size_t nodes = 0;
+  MAPINOTIFY_RETURN_IF_ERROR(RestrictionFrom(proto, 1, &nodes, &out));
+  return out;
+}
+
+absl::Status ToProto(const Restriction& value, v1::Restriction* proto) {
+  proto->Clear();
+  size_t nodes = 0;
+  return RestrictionTo(value, 1, &nodes, proto);
+}
+
+absl::Status CheckRestrictionNesting(absl::string_view bytes,
+                                     const google::protobuf::Descriptor* type) {
+  namespace pb = google::protobuf;
+  using pb::internal::WireFormatLite;
+  const pb::Descriptor* const counted = v1::Restriction::descriptor();
+  pb::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                              static_cast<int>(bytes.size()));
+  // The messages being read, innermost last: an explicit stack instead of
+  // recursion. Each push consumes at least two bytes, and the depth check
+  // bounds the stack at about three frames per restriction level.
+  struct Frame {
+    const pb::Descriptor* type;
+    pb::io::CodedInputStream::Limit limit;
+  };
+  std::vector<Frame> stack;
+  stack.push_back({type, 0});
+  size_t depth = type == counted ? 1 : 0;
+  if (depth > kMaxRestrictionDepth) return TooDeep();
+  while (true) {
+    const uint32_t tag = in.ReadTagNoLastTag();
+    if (tag == 0) {
+      // The end of the current message, or of the input, or bytes that are
+      // no message (for the parser to report).
+      if (stack.size() == 1 || in.BytesUntilLimit() != 0) {
+        return absl::OkStatus();
+      }
+      if (stack.back().type == counted) --depth;
+      in.PopLimit(stack.back().limit);
+      stack.pop_back();
+      continue;
+    }
+    const pb::FieldDescriptor* field =
+        stack.back().type->FindFieldByNumber(static_cast<int>(tag >> 3));
+    if (field != nullptr &&
+        field->type() == pb::FieldDescriptor::TYPE_MESSAGE &&
+        WireFormatLite::GetTagWireType(tag) ==
+            WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t length = 0;
+      if (!in.ReadVarint32(&length) ||
+          length > static_cast<uint32_t>(std::numeric_limits<int>::max())) {
+        return absl::OkStatus();
+      }
+      const pb::Descriptor* inner = field->message_type();
+      if (inner == counted && ++depth > kMaxRestrictionDepth) return TooDeep();
+      stack.push_back({inner, in.PushLimit(static_cast<int>(length))});
+      continue;
+    }
+    if (!WireFormatLite::SkipField(&in, tag)) return absl::OkStatus();
+  }
+}
+
+SortOrder FromProto(const v1::SortOrder& proto) {
+  return SortOrder{proto.prop_tag(), proto.order()};
+}
+
+void ToProto(const SortOrder& value, v1::SortOrder* proto) {
+  proto->set_prop_tag(value.tag);
+  proto->set_order(value.order);
 }
 
 }  // namespace mapinotify::internal

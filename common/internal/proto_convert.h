@@ -10,8 +10,15 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "mapinotify/notification.h"
+#include "mapinotify/table_types.h"
 #include "mapinotify/v1/notification.pb.h"
+#include "mapinotify/v1/table.pb.h"
+
+namespace google::protobuf {
+class Descriptor;
+}  // namespace google::protobuf
 
 namespace mapinotify::internal {
 
@@ -33,6 +40,39 @@ absl::Status ValidateNotification(const v1::Notification& proto);
 // The v1::Notification::InfoCase that `event_type` requires, or
 // INFO_NOT_SET when event_type is not exactly one known fnev bit.
 v1::Notification::InfoCase InfoCaseFor(uint32_t event_type);
+
+// Row (SRow). FromProto: InvalidArgument for a bad value (as PropValue).
+absl::StatusOr<Row> FromProto(const v1::Row& proto);
+absl::Status ToProto(const Row& value, v1::Row* proto);
+
+// Restriction (SRestriction). Both directions enforce the limits of
+// table_types.h while they descend, so that neither recurses deeper than
+// kMaxRestrictionDepth + 1 levels whatever the input's depth: more than
+// kMaxRestrictionDepth levels (the root is level 1) or more than
+// kMaxRestrictionNodes nodes is MAPI_E_TOO_COMPLEX. FromProto:
+// MAPI_E_INVALID_PARAMETER for a node with no kind set, a NOT without its
+// restriction, a PROPERTY / CONTENT without its value, or a bad PropValue.
+// ToProto: MAPI_E_INVALID_PARAMETER for what the wire cannot carry: an
+// unknown `type`, a NOT without exactly one child, a value that does not
+// match its tag. Everything else (relops, fuzzy levels, bitmask relations,
+// tag / value type agreement) is the store's to judge.
+absl::StatusOr<Restriction> FromProto(const v1::Restriction& proto);
+absl::Status ToProto(const Restriction& value, v1::Restriction* proto);
+
+// Checks the serialized message `bytes` of type `type` without parsing it
+// into objects and without recursion: MAPI_E_TOO_COMPLEX when a
+// v1::Restriction nests more than kMaxRestrictionDepth levels deep inside
+// it. OK otherwise, also for bytes that are not a valid `type` (the parse
+// that follows reports those). Protobuf's parser refuses messages nested
+// past 100 levels (50 restriction levels) with no useful error; a service
+// that takes restrictions runs this first to answer MAPI_E_TOO_COMPLEX.
+absl::Status CheckRestrictionNesting(absl::string_view bytes,
+                                     const google::protobuf::Descriptor* type);
+
+// SortOrder (SSortOrder): copied field for field; the store judges the
+// values (see table_types.h).
+SortOrder FromProto(const v1::SortOrder& proto);
+void ToProto(const SortOrder& value, v1::SortOrder* proto);
 
 }  // namespace mapinotify::internal
 

@@ -55,6 +55,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   server->notifications_ = std::make_unique<NotificationsService>(
       server->hub_.get(), std::move(options.notifications));
   server->store_service_ = std::make_unique<StoreService>(store);
+  server->table_service_ =
+      std::make_unique<TableService>(store, options.max_message_bytes);
 
   grpc::ServerBuilder builder;
   int port = 0;
@@ -62,6 +64,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                            &port);
   builder.RegisterService(server->notifications_.get());
   builder.RegisterService(server->store_service_.get());
+  builder.RegisterService(server->table_service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
   // Detect dead peers (DESIGN.md section 4): ping idle connections.
@@ -90,7 +93,10 @@ absl::Status Server::ValidateTarget(const TargetKey& key) const {
       !TargetEntryId(key).empty()) {
     return store_->Exists(EntryId(TargetEntryId(key)));
   }
-  // The store key, table keys (NotFound until tables exist), malformed keys.
+  if (GetTargetKind(key) == TargetKind::kTable && store_ != nullptr) {
+    return store_->TableExists(TargetTableView(key));
+  }
+  // The store key, malformed keys.
   return DefaultTargetValidator(key);
 }
 

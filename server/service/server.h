@@ -1,5 +1,5 @@
 // Server: mapinotifyd's gRPC server — the hub, the built-in message store,
-// the Notifications and Store services, grpc.health.v1.Health and server
+// the Notifications, Store and Table services, grpc.health.v1.Health and server
 // reflection — startable in-process (tests, benchmarks) or from mapinotifyd's
 // main.
 #ifndef MAPINOTIFY_SERVER_SERVICE_SERVER_H_
@@ -15,6 +15,7 @@
 #include "server/hub/target_key.h"
 #include "server/service/notifications_service.h"
 #include "server/service/store_service.h"
+#include "server/service/table_service.h"
 #include "server/store/store.h"
 
 namespace grpc {
@@ -29,8 +30,9 @@ struct ServerOptions {
   // The hub. Leave `hub.validator` empty for the default: the store key is
   // always valid, an entry key is valid when the store has that folder or
   // message (store::Store::Exists: NotFound for an unknown one,
-  // InvalidArgument for an id that is not the store's), and a table key is
-  // NotFound (no table views yet). A validator set here replaces it.
+  // InvalidArgument for an id that is not the store's), and a table key
+  // when the store has that view open (store::Store::TableExists: NotFound
+  // for an unknown or closed one). A validator set here replaces it.
   Hub::Options hub;
   // The built-in store; `store.hub` is set by the server.
   store::Store::Options store;
@@ -81,6 +83,7 @@ class Server {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<NotificationsService> notifications_;
   std::unique_ptr<StoreService> store_service_;
+  std::unique_ptr<TableService> table_service_;
   std::unique_ptr<grpc::Server> server_;
   std::string host_;
   int port_ = 0;

@@ -5,7 +5,8 @@ add_library(mapinotify_server STATIC
   service/grpc_status.cc
   service/notifications_service.cc
   service/server.cc
-  service/store_service.cc)
+  service/store_service.cc
+  service/table_service.cc)
 add_library(mapinotify::server ALIAS mapinotify_server)
 target_include_directories(mapinotify_server PUBLIC
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>)

@@ -36,6 +36,9 @@ constexpr ULONG kDeleteMessagesFlags = MESSAGE_DIALOG;
 constexpr ULONG kCopyMessagesFlags = MESSAGE_MOVE | MESSAGE_DIALOG;
 constexpr ULONG kSetReadFlagsFlags =
     SUPPRESS_RECEIPT | MESSAGE_DIALOG | CLEAR_READ_FLAG;
+constexpr ULONG kOpenContentsTableFlags = MAPI_DEFERRED_ERRORS;
+constexpr ULONG kOpenHierarchyTableFlags =
+    CONVENIENT_DEPTH | MAPI_DEFERRED_ERRORS;
 
 // Runs `fn` for a unary call: the caller identity first, then `fn`, then
 // Finish with the result. Never throws, never asserts on input.
@@ -461,6 +464,40 @@ grpc::ServerUnaryReactor* StoreService::DeliverNewMail(
     EntryId id;
     MAPINOTIFY_ASSIGN_OR_RETURN(id, store_->DeliverNewMail(props));
     response->set_entry_id(std::move(id));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* StoreService::OpenContentsTable(
+    grpc::CallbackServerContext* context,
+    const v1::OpenContentsTableRequest* request,
+    v1::OpenContentsTableResponse* response) {
+  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
+    MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->folder_id(), "folder_id"));
+    MAPINOTIFY_RETURN_IF_ERROR(CheckFlags(
+        request->flags(), kOpenContentsTableFlags, "OpenContentsTable"));
+    store::Store::ViewId view = 0;
+    MAPINOTIFY_ASSIGN_OR_RETURN(
+        view, store_->OpenContentsTable(caller, request->folder_id(),
+                                        request->flags()));
+    response->set_view_id(view);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* StoreService::OpenHierarchyTable(
+    grpc::CallbackServerContext* context,
+    const v1::OpenHierarchyTableRequest* request,
+    v1::OpenHierarchyTableResponse* response) {
+  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
+    MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->folder_id(), "folder_id"));
+    MAPINOTIFY_RETURN_IF_ERROR(CheckFlags(
+        request->flags(), kOpenHierarchyTableFlags, "OpenHierarchyTable"));
+    store::Store::ViewId view = 0;
+    MAPINOTIFY_ASSIGN_OR_RETURN(
+        view, store_->OpenHierarchyTable(caller, request->folder_id(),
+                                         request->flags()));
+    response->set_view_id(view);
     return absl::OkStatus();
   });
 }

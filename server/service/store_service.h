@@ -93,6 +93,14 @@ class StoreService final : public v1::Store::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::DeliverNewMailRequest* request,
       v1::DeliverNewMailResponse* response) override;
+  grpc::ServerUnaryReactor* OpenContentsTable(
+      grpc::CallbackServerContext* context,
+      const v1::OpenContentsTableRequest* request,
+      v1::OpenContentsTableResponse* response) override;
+  grpc::ServerUnaryReactor* OpenHierarchyTable(
+      grpc::CallbackServerContext* context,
+      const v1::OpenHierarchyTableRequest* request,
+      v1::OpenHierarchyTableResponse* response) override;
 
  private:
   // Constant after construction.

@@ -37,6 +37,7 @@ Store::Impl::Impl(Options options)
       deleted_items_id_(codec_.Encode(kDeletedItemsNumber)),
       hub_(options.hub),
       display_name_(std::move(options.display_name)),
+      max_views_per_session_(options.max_views_per_session),
       contexts_(options.max_handles_per_session) {
   const FileTime now = FileTimeNow();
   const auto add = [&](ObjectNumber number, ObjectNumber parent,
@@ -170,6 +171,77 @@ absl::Status Store::SetReadFlags(const EntryId& folder,
 absl::StatusOr<EntryId> Store::DeliverNewMail(
     const std::vector<PropValue>& props) {
   return impl_->DeliverNewMail(props);
+}
+absl::StatusOr<Store::ViewId> Store::OpenContentsTable(
+    const CallContext& caller, const EntryId& folder, ULONG flags) {
+  return impl_->OpenTable(caller, folder, /*hierarchy=*/false, flags);
+}
+absl::StatusOr<Store::ViewId> Store::OpenHierarchyTable(
+    const CallContext& caller, const EntryId& folder, ULONG flags) {
+  return impl_->OpenTable(caller, folder, /*hierarchy=*/true, flags);
+}
+absl::Status Store::CloseTable(const CallContext& caller, ViewId view) {
+  return impl_->CloseTable(caller, view);
+}
+absl::Status Store::TableExists(ViewId view) const {
+  return impl_->TableExists(view);
+}
+absl::Status Store::SetColumns(const CallContext& caller, ViewId view,
+                               const std::vector<ULONG>& columns, ULONG flags) {
+  return impl_->SetColumns(caller, view, columns, flags);
+}
+absl::StatusOr<std::vector<ULONG>> Store::QueryColumns(
+    const CallContext& caller, ViewId view, ULONG flags) const {
+  return impl_->QueryColumns(caller, view, flags);
+}
+absl::StatusOr<ULONG> Store::GetRowCount(const CallContext& caller, ViewId view,
+                                         ULONG flags) const {
+  return impl_->GetRowCount(caller, view, flags);
+}
+absl::StatusOr<std::vector<Row>> Store::QueryRows(const CallContext& caller,
+                                                  ViewId view, LONG count,
+                                                  ULONG flags) {
+  return impl_->QueryRows(caller, view, count, flags);
+}
+absl::StatusOr<LONG> Store::SeekRow(const CallContext& caller, ViewId view,
+                                    BOOKMARK origin, LONG count,
+                                    SCODE* warning) {
+  return impl_->SeekRow(caller, view, origin, count, warning);
+}
+absl::StatusOr<TablePosition> Store::QueryPosition(const CallContext& caller,
+                                                   ViewId view) const {
+  return impl_->QueryPosition(caller, view);
+}
+absl::StatusOr<BOOKMARK> Store::CreateBookmark(const CallContext& caller,
+                                               ViewId view) {
+  return impl_->CreateBookmark(caller, view);
+}
+absl::Status Store::FreeBookmark(const CallContext& caller, ViewId view,
+                                 BOOKMARK bookmark) {
+  return impl_->FreeBookmark(caller, view, bookmark);
+}
+absl::Status Store::FindRow(const CallContext& caller, ViewId view,
+                            const Restriction& restriction, BOOKMARK origin,
+                            ULONG flags, SCODE* warning) {
+  return impl_->FindRow(caller, view, restriction, origin, flags, warning);
+}
+absl::Status Store::Restrict(const CallContext& caller, ViewId view,
+                             const std::optional<Restriction>& restriction,
+                             ULONG flags) {
+  return impl_->Restrict(caller, view, restriction, flags);
+}
+absl::Status Store::SortTable(const CallContext& caller, ViewId view,
+                              const SortOrderSet& sort, ULONG flags) {
+  return impl_->SortTable(caller, view, sort, flags);
+}
+absl::StatusOr<SortOrderSet> Store::QuerySortOrder(const CallContext& caller,
+                                                   ViewId view) const {
+  return impl_->QuerySortOrder(caller, view);
+}
+absl::StatusOr<Store::TableSnapshot> Store::QueryAllRows(
+    const CallContext& caller, ViewId view, size_t max_rows,
+    size_t max_bytes) const {
+  return impl_->QueryAllRows(caller, view, max_rows, max_bytes);
 }
 absl::Status Store::CheckConsistency() const {
   return impl_->CheckConsistency();

@@ -2,9 +2,11 @@
 # that publishes its notifications to the hub. No gRPC (the Store service in
 # server/service maps the wire onto it).
 add_library(mapinotify_store STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/case_fold.cc
   ${CMAKE_CURRENT_LIST_DIR}/entry_id.cc
   ${CMAKE_CURRENT_LIST_DIR}/open_contexts.cc
   ${CMAKE_CURRENT_LIST_DIR}/property_bag.cc
+  ${CMAKE_CURRENT_LIST_DIR}/restriction.cc
   ${CMAKE_CURRENT_LIST_DIR}/store.cc
   ${CMAKE_CURRENT_LIST_DIR}/store_folders.cc
   ${CMAKE_CURRENT_LIST_DIR}/store_message_ops.cc
@@ -12,7 +14,10 @@ add_library(mapinotify_store STATIC
   ${CMAKE_CURRENT_LIST_DIR}/store_notify.cc
   ${CMAKE_CURRENT_LIST_DIR}/store_objects.cc
   ${CMAKE_CURRENT_LIST_DIR}/store_props.cc
-  ${CMAKE_CURRENT_LIST_DIR}/store_tree.cc)
+  ${CMAKE_CURRENT_LIST_DIR}/store_table_rows.cc
+  ${CMAKE_CURRENT_LIST_DIR}/store_tables.cc
+  ${CMAKE_CURRENT_LIST_DIR}/store_tree.cc
+  ${CMAKE_CURRENT_LIST_DIR}/table_view.cc)
 add_library(mapinotify::store ALIAS mapinotify_store)
 target_link_libraries(mapinotify_store
   PUBLIC mapinotify_hub
@@ -21,6 +26,7 @@ target_link_libraries(mapinotify_store
          absl::core_headers
          absl::flat_hash_map
          absl::flat_hash_set
+         absl::function_ref
          absl::status
          absl::statusor
          absl::strings

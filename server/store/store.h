@@ -363,8 +363,11 @@ class Store {
   // Cursor and bookmarks point at rows: when rows come and go they keep
   // pointing at the same row. A bookmark whose row was removed moves to the
   // row that followed it, and the next SeekRow / FindRow from it sets
-  // *warning to MAPI_W_POSITION_CHANGED. At most kMaxBookmarksPerView
-  // bookmarks per view (MAPI_E_UNABLE_TO_COMPLETE beyond).
+  // *warning to MAPI_W_POSITION_CHANGED. The end points at no row: a row
+  // added at the end of the order lands under a cursor or bookmark there
+  // (so a view opened empty shows the rows that arrive). At most
+  // kMaxBookmarksPerView bookmarks per view (MAPI_E_UNABLE_TO_COMPLETE
+  // beyond).
   //
   // Table notifications (fnevTableModified, targets TableTargetKey(view)).
   // Every operation that changes rows of a view appends, to its own one

@@ -4,7 +4,9 @@
 // subtree walks, publishing, listings, consistency), store_props.cc
 // (computed properties, GetProps, Exists), store_folders.cc (folder
 // operations), store_messages.cc (open messages), store_message_ops.cc
-// (bulk message operations and new mail).
+// (bulk message operations and new mail), store_tables.cc (the table
+// calls), store_table_rows.cc (the rows of table views and the table
+// notifications every publish carries).
 //
 // Thread-safe: every operation takes mu_; the helpers named *Locked require
 // it. The only call made under mu_ is Hub::PublishDeferred (see store.h); the
@@ -17,9 +19,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -30,6 +34,7 @@
 #include "server/store/store.h"
 #include "server/store/store_notify.h"
 #include "server/store/store_objects.h"
+#include "server/store/table_view.h"
 
 namespace mapinotify::server::store {
 
@@ -58,6 +63,40 @@ absl::Status CheckFlags(ULONG flags, ULONG allowed, const char* call);
 // A folder name (1..kMaxFolderNameBytes bytes): MAPI_E_INVALID_PARAMETER
 // when empty, MAPI_E_STRING_TOO_LONG when longer.
 SCODE CheckFolderName(const std::string& name);
+
+// One open table view (store_tables.cc): what it shows and its rows.
+struct TableViewState {
+  std::string session;  // The owning session.
+  ObjectNumber folder = 0;
+  bool hierarchy = false;         // Subfolders; otherwise saved messages.
+  bool convenient_depth = false;  // Hierarchy: the folder's whole subtree.
+  // Its folder was deleted: every call but CloseTable is
+  // MAPI_E_OBJECT_DELETED, and it has no rows.
+  bool folder_deleted = false;
+  std::vector<ULONG> columns;
+  std::optional<Restriction> restriction;
+  TableView table;
+};
+
+// The properties of one row of a view: its object's (as GetProps returns
+// them) plus the two a view sets, PR_INSTANCE_KEY and, in a hierarchy view,
+// PR_DEPTH relative to the table's folder. Valid while `object` is.
+struct RowProps {
+  const PropertyBag* object = nullptr;
+  PropValue instance_key;
+  std::optional<PropValue> depth;
+
+  // PropertyBag::Find's rule over the three.
+  const PropValue* Find(ULONG tag) const;
+};
+
+// PR_INSTANCE_KEY of the row of object `number`: its 8-byte big-endian
+// number.
+PropValue InstanceKey(ObjectNumber number);
+
+// The row's values in `columns` order: PR_NULL stays PR_NULL, a property
+// the row lacks is NotFoundValue (PT_ERROR, MAPI_E_NOT_FOUND).
+Row ProjectColumns(const RowProps& props, const std::vector<ULONG>& columns);
 
 class Store::Impl {
  public:
@@ -130,6 +169,53 @@ class Store::Impl {
                             const std::vector<EntryId>& messages, ULONG flags,
                             SCODE* warning) ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<EntryId> DeliverNewMail(const std::vector<PropValue>& props)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // --- store_tables.cc
+  absl::StatusOr<ViewId> OpenTable(const CallContext& caller,
+                                   const EntryId& folder, bool hierarchy,
+                                   ULONG flags) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status CloseTable(const CallContext& caller, ViewId view)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status TableExists(ViewId view) const ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status SetColumns(const CallContext& caller, ViewId view,
+                          const std::vector<ULONG>& columns, ULONG flags)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::vector<ULONG>> QueryColumns(const CallContext& caller,
+                                                  ViewId view,
+                                                  ULONG flags) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<ULONG> GetRowCount(const CallContext& caller, ViewId view,
+                                    ULONG flags) const ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::vector<Row>> QueryRows(const CallContext& caller,
+                                             ViewId view, LONG count,
+                                             ULONG flags)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<LONG> SeekRow(const CallContext& caller, ViewId view,
+                               BOOKMARK origin, LONG count, SCODE* warning)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<TablePosition> QueryPosition(const CallContext& caller,
+                                              ViewId view) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<BOOKMARK> CreateBookmark(const CallContext& caller,
+                                          ViewId view) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status FreeBookmark(const CallContext& caller, ViewId view,
+                            BOOKMARK bookmark) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status FindRow(const CallContext& caller, ViewId view,
+                       const Restriction& restriction, BOOKMARK origin,
+                       ULONG flags, SCODE* warning) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status Restrict(const CallContext& caller, ViewId view,
+                        const std::optional<Restriction>& restriction,
+                        ULONG flags) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status SortTable(const CallContext& caller, ViewId view,
+                         const SortOrderSet& sort, ULONG flags)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<SortOrderSet> QuerySortOrder(const CallContext& caller,
+                                              ViewId view) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<TableSnapshot> QueryAllRows(const CallContext& caller,
+                                             ViewId view, size_t max_rows,
+                                             size_t max_bytes) const
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Constant after construction.
@@ -212,9 +298,72 @@ class Store::Impl {
                                  const std::string& name, bool subfolders,
                                  NotificationBatch* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Publishes `batch` as one Hub::Publish call (nothing when it is empty or
-  // there is no hub). Called under mu_ on purpose: see store.h.
+  // Brings every table view up to date with the changes `batch` reports
+  // (AddTableEventsLocked), then publishes `batch` as one Hub::Publish call
+  // (nothing when it is empty or there is no hub). Called under mu_ on
+  // purpose: see store.h. Every mutating operation ends with it.
   void PublishLocked(NotificationBatch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // --- Table views (store_tables.cc, store_table_rows.cc).
+  // GetProps' properties of each object, computed once per operation.
+  using PropsCache = std::map<ObjectNumber, PropertyBag>;
+  // The view `view` of caller.session. MAPI_E_NOT_FOUND for an unknown view
+  // or one of another session; MAPI_E_OBJECT_DELETED when its folder was
+  // deleted, unless `allow_deleted`.
+  absl::StatusOr<TableViewState*> ViewLocked(const CallContext& caller,
+                                             ViewId view,
+                                             bool allow_deleted = false)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<const TableViewState*> ViewLocked(const CallContext& caller,
+                                                   ViewId view) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // With TBL_ASYNC in `flags`: publishes TABLE_ERROR {hresult =
+  // ScodeOf(failure)} for `view` and returns OK; otherwise returns
+  // `failure`.
+  absl::Status FailTableChangeLocked(ViewId view, ULONG flags,
+                                     absl::Status failure)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes `table_event` (no row) for `view` in a batch of its own.
+  void PublishTableEventLocked(ViewId view, ULONG table_event)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Where `number` stands in `view`'s scope: the row's depth relative to
+  // the table's folder (1 for a saved message of a contents view's folder or
+  // a subfolder of a hierarchy view's; deeper ones only with
+  // convenient_depth), or 0 when it is not in the scope (or not alive).
+  int ScopeDepthLocked(const TableViewState& view, ObjectNumber number) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Every object in `view`'s scope with its depth.
+  std::vector<std::pair<ObjectNumber, int>> ScopeLocked(
+      const TableViewState& view) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The properties of the row of `number` at `depth` (REQUIRES:
+  // ScopeDepthLocked(view, number) == depth > 0).
+  RowProps RowPropsLocked(const TableViewState& view, ObjectNumber number,
+                          int depth, PropsCache* cache) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The row of `number` (in the scope at `depth`) for `view`'s columns and
+  // `sort`, or nullopt when it does not match the view's restriction.
+  std::optional<TableRow> MakeRowLocked(const TableViewState& view,
+                                        const SortOrderSet& sort,
+                                        ObjectNumber number, int depth,
+                                        PropsCache* cache) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Rebuilds `view`'s rows from its scope, ordered by `sort` (which becomes
+  // its sort order); the cursor goes to the beginning, bookmarks are
+  // discarded.
+  void ReloadViewLocked(TableViewState* view, SortOrderSet sort)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Recomputes, view by view (ascending id), the rows of every object the
+  // OBJECT notifications of `batch` name (entry, parent, old entry, old
+  // parent; a moved folder's whole subtree), one object at a time, and
+  // appends the table notifications that reproduce each view's change
+  // (TABLE_CHANGED instead when there would be more than
+  // kTableChangedThreshold for one view). A view whose folder is gone loses
+  // every row and becomes folder_deleted.
+  void AddTableEventsLocked(NotificationBatch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Closes every view of `session`.
+  void CloseSessionViewsLocked(const std::string& session)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // --- Open messages (store_messages.cc): the base values the caller's
@@ -256,6 +405,7 @@ class Store::Impl {
 
   Hub* const hub_;
   const std::string display_name_;
+  const size_t max_views_per_session_;
 
   // State below is protected by mu_.
   mutable absl::Mutex mu_;
@@ -264,6 +414,12 @@ class Store::Impl {
   std::map<ObjectNumber, Message> messages_ ABSL_GUARDED_BY(mu_);
   OpenContexts contexts_ ABSL_GUARDED_BY(mu_);
   ObjectNumber next_number_ ABSL_GUARDED_BY(mu_) = kFirstDynamicNumber;
+  // Open table views by id (ascending: the order of their notifications),
+  // and how many each session holds.
+  std::map<ViewId, TableViewState> views_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, size_t> views_per_session_
+      ABSL_GUARDED_BY(mu_);
+  ViewId next_view_ ABSL_GUARDED_BY(mu_) = 1;
   // Wakes owed by this operation's publishes; run by ~WriteLock.
   Hub::Wakes wakes_ ABSL_GUARDED_BY(mu_);
 };

@@ -1,5 +1,5 @@
 // Store::Impl: open messages — create, open, pending changes, save,
-// release.
+// release (ReleaseSession also closes the session's table views).
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -208,6 +208,7 @@ absl::Status Store::Impl::Release(const CallContext& caller, Handle handle) {
 void Store::Impl::ReleaseSession(const std::string& session) {
   WriteLock lock(this);
   contexts_.RemoveSession(session);
+  CloseSessionViewsLocked(session);
 }
 
 }  // namespace mapinotify::server::store

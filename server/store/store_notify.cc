@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/internal/proto_convert.h"
 #include "server/hub/target_key.h"
 
 namespace mapinotify::server::store {
@@ -19,6 +20,15 @@ std::vector<TargetKey> EntryTargets(std::initializer_list<const EntryId*> ids) {
     }
   }
   return targets;
+}
+
+// `value` on the wire; PT_ERROR MAPI_E_CORRUPT_DATA when it cannot travel.
+void ValueToProto(const PropValue& value, v1::PropValue* proto) {
+  if (!internal::ToProto(value, proto).ok()) {
+    proto->Clear();
+    proto->set_tag(CHANGE_PROP_TYPE(value.tag, PT_ERROR));
+    proto->set_err(MAPI_E_CORRUPT_DATA);
+  }
 }
 
 }  // namespace
@@ -72,6 +82,27 @@ void NotificationBatch::NewMail(const EntryId& entry_id,
   mail->set_message_flags(message_flags);
   item.targets = EntryTargets({&entry_id, &parent_id});
   item.targets.insert(item.targets.begin(), StoreTargetKey());
+  items_.push_back(std::move(item));
+}
+
+void NotificationBatch::Table(uint64_t view, const TableNotification& table) {
+  PublishItem item;
+  item.notification.set_event_type(v1::fnevTableModified);
+  v1::TableNotification* out = item.notification.mutable_table();
+  out->set_table_event(static_cast<v1::TableEvent>(table.table_event));
+  out->set_hresult(table.hresult);
+  if (table.index_key.tag != PR_NULL) {
+    ValueToProto(table.index_key, out->mutable_index_key());
+  }
+  if (table.table_event == TABLE_ROW_ADDED ||
+      table.table_event == TABLE_ROW_MODIFIED) {
+    ValueToProto(table.prior_key, out->mutable_prior_key());
+    v1::Row* row = out->mutable_row();
+    for (const PropValue& value : table.row) {
+      ValueToProto(value, row->add_props());
+    }
+  }
+  item.targets.push_back(TableTargetKey(view));
   items_.push_back(std::move(item));
 }
 

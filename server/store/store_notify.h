@@ -12,6 +12,7 @@
 #ifndef MAPINOTIFY_SERVER_STORE_STORE_NOTIFY_H_
 #define MAPINOTIFY_SERVER_STORE_STORE_NOTIFY_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,16 @@ class NotificationBatch {
   void NewMail(const EntryId& entry_id, const EntryId& parent_id,
                const std::string& message_class, ULONG message_flags);
 
+  // fnevTableModified {table} concerning TableTargetKey(view) only. Its
+  // index_key goes on the wire when its tag is not PR_NULL, its prior_key
+  // and row with TABLE_ROW_ADDED / TABLE_ROW_MODIFIED (prior_key PR_NULL
+  // when the row is first). Values are converted with internal::ToProto; a
+  // value that does not agree with its tag (the store never holds one)
+  // travels as PT_ERROR MAPI_E_CORRUPT_DATA.
+  void Table(uint64_t view, const TableNotification& table);
+
+  // The items added so far, in order.
+  const std::vector<PublishItem>& items() const { return items_; }
   bool empty() const { return items_.empty(); }
   size_t size() const { return items_.size(); }
   // The items, in the order added; leaves the batch empty.

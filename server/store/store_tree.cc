@@ -216,6 +216,7 @@ ObjectNumber Store::Impl::CopySubtreeLocked(ObjectNumber folder,
 }
 
 void Store::Impl::PublishLocked(NotificationBatch* batch) {
+  AddTableEventsLocked(batch);
   if (hub_ == nullptr || batch->empty()) return;
   hub_->PublishDeferred(batch->Take(), &wakes_);
 }

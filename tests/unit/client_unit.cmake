@@ -12,3 +12,7 @@ mapinotify_add_test(this_thread_sink_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/this_thread_sink_test.cc
   LIBS mapinotify_client_core
   LABELS unit tsan)
+mapinotify_add_test(table_mirror_state_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/table_mirror_state_test.cc
+  LIBS mapinotify_client_core
+  LABELS unit tsan)

@@ -21,6 +21,7 @@
 #ifndef MAPINOTIFY_TABLE_H_
 #define MAPINOTIFY_TABLE_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -94,6 +95,9 @@ class Table {
 
   const std::shared_ptr<internal::StoreClient> client_;
   const uint64_t view_;
+  // Set once Close has been called: the destructor then makes no call.
+  // Atomic: several threads may call Close at once.
+  std::atomic<bool> closed_{false};
 };
 
 }  // namespace mapinotify

@@ -15,8 +15,8 @@
 // Threads: the mirror's sink runs where the session's threading model puts
 // it (it is advised through `session`); rows() and the other accessors may
 // be called from any thread. `on_change`, when set, runs on the sink's
-// thread after each batch is applied (and after each load), with no lock
-// held. The Session and the Table must outlive the mirror; destroying the
+// thread after each batch is applied (including the reloads it caused),
+// with no lock held; the first load, in Create, does not call it. The Session and the Table must outlive the mirror; destroying the
 // mirror unadvises it (not from inside its own on_change).
 #ifndef MAPINOTIFY_TABLE_MIRROR_H_
 #define MAPINOTIFY_TABLE_MIRROR_H_
@@ -69,6 +69,11 @@ class TableMirror {
   // The highest sequence the mirror reflects: its last load's, or the last
   // applied notification's.
   uint64_t sequence() const;
+  // Notifications that did not fit the copy (a ROW_ADDED of a row it
+  // already has, a ROW_MODIFIED / ROW_DELETED of one it lacks, a prior it
+  // does not have, a row of the wrong width); each made it reload. Zero
+  // unless the server's notifications are wrong.
+  uint64_t inconsistencies() const;
   // OK, or why the last reload failed (the rows are then those before it;
   // the next notification that calls for a reload tries again).
   absl::Status status() const;

@@ -39,6 +39,7 @@
 #define MAPINOTIFY_TABLE_TYPES_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -46,6 +47,9 @@
 #include "mapinotify/notification.h"
 
 namespace mapinotify {
+
+// MAPI's LONG: the signed row counts of QueryRows and SeekRow.
+using LONG = int32_t;
 
 inline constexpr size_t kMaxRestrictionDepth = 32;
 inline constexpr size_t kMaxRestrictionNodes = 1024;
