@@ -16,8 +16,9 @@
 // it (it is advised through `session`); rows() and the other accessors may
 // be called from any thread. `on_change`, when set, runs on the sink's
 // thread after each batch is applied (including the reloads it caused),
-// with no lock held; the first load, in Create, does not call it. The Session and the Table must outlive the mirror; destroying the
-// mirror unadvises it (not from inside its own on_change).
+// with no lock held; the first load, in Create, does not call it. The
+// Session and the Table must outlive the mirror; destroying the mirror
+// unadvises it (not from inside its own on_change).
 #ifndef MAPINOTIFY_TABLE_MIRROR_H_
 #define MAPINOTIFY_TABLE_MIRROR_H_
 
@@ -40,7 +41,7 @@ class Table;
 class TableMirror {
  public:
   struct Options {
-    // Runs after each applied batch or load (see above).
+    // Runs after each applied batch (see above).
     std::function<void()> on_change;
     // Largest table QueryAllRows may load (0: the message size alone).
     size_t max_rows = 0;
