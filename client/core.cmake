@@ -6,6 +6,7 @@ add_library(mapinotify_client_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/dispatcher.cc
   ${CMAKE_CURRENT_LIST_DIR}/notification_thread.cc
   ${CMAKE_CURRENT_LIST_DIR}/this_thread_sink.cc
+  ${CMAKE_CURRENT_LIST_DIR}/thread_progress.cc
   ${CMAKE_CURRENT_LIST_DIR}/table_mirror_state.cc)
 add_library(mapinotify::client_core ALIAS mapinotify_client_core)
 target_include_directories(mapinotify_client_core

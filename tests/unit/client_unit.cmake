@@ -16,3 +16,7 @@ mapinotify_add_test(table_mirror_state_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/table_mirror_state_test.cc
   LIBS mapinotify_client_core
   LABELS unit tsan)
+mapinotify_add_test(thread_progress_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/thread_progress_test.cc
+  LIBS mapinotify_client_core
+  LABELS unit tsan)

@@ -51,8 +51,9 @@ class TableMirror {
   // Advise or QueryAllRows error, or InvalidArgument
   // (MAPI_E_INVALID_PARAMETER) when the view's columns lack
   // PR_INSTANCE_KEY.
-  static absl::StatusOr<std::unique_ptr<TableMirror>> Create(
-      Session* session, Table* table, Options options);
+  static absl::StatusOr<std::unique_ptr<TableMirror>> Create(Session* session,
+                                                             Table* table,
+                                                             Options options);
   static absl::StatusOr<std::unique_ptr<TableMirror>> Create(Session* session,
                                                              Table* table) {
     return Create(session, table, Options());

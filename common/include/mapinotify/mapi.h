@@ -202,6 +202,9 @@ inline constexpr ULONG FL_LOOSE = 0x00040000;
 inline constexpr ULONG BMR_EQZ = 0x00000000;
 inline constexpr ULONG BMR_NEZ = 0x00000001;
 
+// IMAPIProgress flags.
+inline constexpr ULONG MAPI_TOP_LEVEL = 0x00000001;
+
 // Object types (PR_OBJECT_TYPE, OBJECT_NOTIFICATION.ulObjType).
 inline constexpr ULONG MAPI_STORE = 0x00000001;
 inline constexpr ULONG MAPI_ADDRBOOK = 0x00000002;
