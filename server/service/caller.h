@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/service/grpc_status.h"
 #include "server/store/store.h"
 
 namespace mapinotify::server {
@@ -30,6 +31,20 @@ absl::StatusOr<store::CallContext> CallContextFromMetadata(
 // repeated or malformed.
 absl::StatusOr<std::string> SessionIdFromMetadata(
     const grpc::CallbackServerContext& context);
+
+// Runs `fn(caller)` for a unary call of the Store or Table service: the
+// caller identity first (a missing or malformed one fails the call without
+// calling `fn`), then `fn`, then Finish with its status. Never throws,
+// never asserts on input.
+template <typename Fn>
+grpc::ServerUnaryReactor* RunWithCaller(grpc::CallbackServerContext* context,
+                                        Fn&& fn) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<store::CallContext> caller = CallContextFromMetadata(*context);
+  absl::Status status = caller.ok() ? fn(*caller) : caller.status();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
 
 }  // namespace mapinotify::server
 

@@ -40,17 +40,6 @@ constexpr ULONG kOpenContentsTableFlags = MAPI_DEFERRED_ERRORS;
 constexpr ULONG kOpenHierarchyTableFlags =
     CONVENIENT_DEPTH | MAPI_DEFERRED_ERRORS;
 
-// Runs `fn` for a unary call: the caller identity first, then `fn`, then
-// Finish with the result. Never throws, never asserts on input.
-template <typename Fn>
-grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, Fn&& fn) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<store::CallContext> caller = CallContextFromMetadata(*context);
-  absl::Status status = caller.ok() ? fn(*caller) : caller.status();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
 absl::Status CheckEntryId(const std::string& id, absl::string_view field) {
   if (id.empty()) {
     return MapiError(MAPI_E_INVALID_ENTRYID,
@@ -190,7 +179,7 @@ grpc::ServerUnaryReactor* StoreService::GetStoreInfo(
     grpc::CallbackServerContext* context,
     const v1::GetStoreInfoRequest* /*request*/,
     v1::GetStoreInfoResponse* response) {
-  return Run(context, [&](const store::CallContext&) {
+  return RunWithCaller(context, [&](const store::CallContext&) {
     response->set_store_entry_id(store_->store_entry_id());
     response->set_root_folder_id(store_->root_folder_id());
     response->set_ipm_subtree_id(store_->ipm_subtree_id());
@@ -205,72 +194,76 @@ grpc::ServerUnaryReactor* StoreService::GetStoreInfo(
 grpc::ServerUnaryReactor* StoreService::GetProps(
     grpc::CallbackServerContext* context, const v1::GetPropsRequest* request,
     v1::GetPropsResponse* response) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    MAPINOTIFY_RETURN_IF_ERROR(CheckObject(request->object()));
-    std::vector<ULONG> tags;
-    MAPINOTIFY_ASSIGN_OR_RETURN(tags, TagsFrom(request->tags(), "tags"));
-    std::vector<PropValue> values;
-    if (request->object().has_handle()) {
-      MAPINOTIFY_ASSIGN_OR_RETURN(
-          values,
-          store_->GetMessageProps(caller, request->object().handle(), tags));
-    } else {
-      MAPINOTIFY_ASSIGN_OR_RETURN(
-          values, store_->GetProps(request->object().entry_id(), tags));
-    }
-    return PropsTo(values, response->mutable_values());
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        MAPINOTIFY_RETURN_IF_ERROR(CheckObject(request->object()));
+        std::vector<ULONG> tags;
+        MAPINOTIFY_ASSIGN_OR_RETURN(tags, TagsFrom(request->tags(), "tags"));
+        std::vector<PropValue> values;
+        if (request->object().has_handle()) {
+          MAPINOTIFY_ASSIGN_OR_RETURN(
+              values, store_->GetMessageProps(
+                          caller, request->object().handle(), tags));
+        } else {
+          MAPINOTIFY_ASSIGN_OR_RETURN(
+              values, store_->GetProps(request->object().entry_id(), tags));
+        }
+        return PropsTo(values, response->mutable_values());
+      });
 }
 
 grpc::ServerUnaryReactor* StoreService::SetProps(
     grpc::CallbackServerContext* context, const v1::SetPropsRequest* request,
     v1::SetPropsResponse* response) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    MAPINOTIFY_RETURN_IF_ERROR(CheckObject(request->object()));
-    std::vector<PropValue> values;
-    MAPINOTIFY_ASSIGN_OR_RETURN(values, PropsFrom(request->values(), "values"));
-    std::vector<store::PropProblem> problems;
-    if (request->object().has_handle()) {
-      MAPINOTIFY_ASSIGN_OR_RETURN(
-          problems,
-          store_->SetMessageProps(caller, request->object().handle(), values));
-    } else {
-      MAPINOTIFY_ASSIGN_OR_RETURN(
-          problems,
-          store_->SetFolderProps(request->object().entry_id(), values));
-    }
-    ProblemsTo(problems, response->mutable_problems());
-    return absl::OkStatus();
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        MAPINOTIFY_RETURN_IF_ERROR(CheckObject(request->object()));
+        std::vector<PropValue> values;
+        MAPINOTIFY_ASSIGN_OR_RETURN(values,
+                                    PropsFrom(request->values(), "values"));
+        std::vector<store::PropProblem> problems;
+        if (request->object().has_handle()) {
+          MAPINOTIFY_ASSIGN_OR_RETURN(
+              problems, store_->SetMessageProps(
+                            caller, request->object().handle(), values));
+        } else {
+          MAPINOTIFY_ASSIGN_OR_RETURN(
+              problems,
+              store_->SetFolderProps(request->object().entry_id(), values));
+        }
+        ProblemsTo(problems, response->mutable_problems());
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* StoreService::DeleteProps(
     grpc::CallbackServerContext* context, const v1::DeletePropsRequest* request,
     v1::DeletePropsResponse* response) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    MAPINOTIFY_RETURN_IF_ERROR(CheckObject(request->object()));
-    std::vector<ULONG> tags;
-    MAPINOTIFY_ASSIGN_OR_RETURN(tags, TagsFrom(request->tags(), "tags"));
-    std::vector<store::PropProblem> problems;
-    if (request->object().has_handle()) {
-      MAPINOTIFY_ASSIGN_OR_RETURN(
-          problems,
-          store_->DeleteMessageProps(caller, request->object().handle(), tags));
-    } else {
-      MAPINOTIFY_ASSIGN_OR_RETURN(
-          problems,
-          store_->DeleteFolderProps(request->object().entry_id(), tags));
-    }
-    ProblemsTo(problems, response->mutable_problems());
-    return absl::OkStatus();
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        MAPINOTIFY_RETURN_IF_ERROR(CheckObject(request->object()));
+        std::vector<ULONG> tags;
+        MAPINOTIFY_ASSIGN_OR_RETURN(tags, TagsFrom(request->tags(), "tags"));
+        std::vector<store::PropProblem> problems;
+        if (request->object().has_handle()) {
+          MAPINOTIFY_ASSIGN_OR_RETURN(
+              problems, store_->DeleteMessageProps(
+                            caller, request->object().handle(), tags));
+        } else {
+          MAPINOTIFY_ASSIGN_OR_RETURN(
+              problems,
+              store_->DeleteFolderProps(request->object().entry_id(), tags));
+        }
+        ProblemsTo(problems, response->mutable_problems());
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* StoreService::CreateFolder(
     grpc::CallbackServerContext* context,
     const v1::CreateFolderRequest* request,
     v1::CreateFolderResponse* response) {
-  return Run(context, [&](const store::CallContext&) -> absl::Status {
+  return RunWithCaller(context, [&](const store::CallContext&) -> absl::Status {
     MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->parent_id(), "parent_id"));
     MAPINOTIFY_RETURN_IF_ERROR(
         CheckName(request->name(), "name", /*allow_empty=*/false));
@@ -293,7 +286,7 @@ grpc::ServerUnaryReactor* StoreService::CreateFolder(
 grpc::ServerUnaryReactor* StoreService::CopyFolder(
     grpc::CallbackServerContext* context, const v1::CopyFolderRequest* request,
     v1::CopyFolderResponse* response) {
-  return Run(context, [&](const store::CallContext&) -> absl::Status {
+  return RunWithCaller(context, [&](const store::CallContext&) -> absl::Status {
     MAPINOTIFY_RETURN_IF_ERROR(
         CheckEntryId(request->source_parent_id(), "source_parent_id"));
     MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->folder_id(), "folder_id"));
@@ -317,7 +310,7 @@ grpc::ServerUnaryReactor* StoreService::DeleteFolder(
     grpc::CallbackServerContext* context,
     const v1::DeleteFolderRequest* request,
     v1::DeleteFolderResponse* /*response*/) {
-  return Run(context, [&](const store::CallContext&) -> absl::Status {
+  return RunWithCaller(context, [&](const store::CallContext&) -> absl::Status {
     MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->parent_id(), "parent_id"));
     MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->folder_id(), "folder_id"));
     MAPINOTIFY_RETURN_IF_ERROR(
@@ -330,7 +323,7 @@ grpc::ServerUnaryReactor* StoreService::DeleteFolder(
 grpc::ServerUnaryReactor* StoreService::EmptyFolder(
     grpc::CallbackServerContext* context, const v1::EmptyFolderRequest* request,
     v1::EmptyFolderResponse* /*response*/) {
-  return Run(context, [&](const store::CallContext&) -> absl::Status {
+  return RunWithCaller(context, [&](const store::CallContext&) -> absl::Status {
     MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->folder_id(), "folder_id"));
     MAPINOTIFY_RETURN_IF_ERROR(
         CheckFlags(request->flags(), kEmptyFolderFlags, "EmptyFolder"));
@@ -342,53 +335,59 @@ grpc::ServerUnaryReactor* StoreService::CreateMessage(
     grpc::CallbackServerContext* context,
     const v1::CreateMessageRequest* request,
     v1::CreateMessageResponse* response) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->folder_id(), "folder_id"));
-    MAPINOTIFY_RETURN_IF_ERROR(
-        CheckFlags(request->flags(), kCreateMessageFlags, "CreateMessage"));
-    store::Handle handle = 0;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        handle,
-        store_->CreateMessage(caller, request->folder_id(), request->flags()));
-    response->set_handle(handle);
-    return absl::OkStatus();
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        MAPINOTIFY_RETURN_IF_ERROR(
+            CheckEntryId(request->folder_id(), "folder_id"));
+        MAPINOTIFY_RETURN_IF_ERROR(
+            CheckFlags(request->flags(), kCreateMessageFlags, "CreateMessage"));
+        store::Handle handle = 0;
+        MAPINOTIFY_ASSIGN_OR_RETURN(
+            handle, store_->CreateMessage(caller, request->folder_id(),
+                                          request->flags()));
+        response->set_handle(handle);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* StoreService::OpenMessage(
     grpc::CallbackServerContext* context, const v1::OpenMessageRequest* request,
     v1::OpenMessageResponse* response) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->entry_id(), "entry_id"));
-    MAPINOTIFY_RETURN_IF_ERROR(
-        CheckFlags(request->flags(), kOpenMessageFlags, "OpenMessage"));
-    store::Handle handle = 0;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        handle,
-        store_->OpenMessage(caller, request->entry_id(), request->flags()));
-    response->set_handle(handle);
-    return absl::OkStatus();
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        MAPINOTIFY_RETURN_IF_ERROR(
+            CheckEntryId(request->entry_id(), "entry_id"));
+        MAPINOTIFY_RETURN_IF_ERROR(
+            CheckFlags(request->flags(), kOpenMessageFlags, "OpenMessage"));
+        store::Handle handle = 0;
+        MAPINOTIFY_ASSIGN_OR_RETURN(
+            handle,
+            store_->OpenMessage(caller, request->entry_id(), request->flags()));
+        response->set_handle(handle);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* StoreService::SaveChanges(
     grpc::CallbackServerContext* context, const v1::SaveChangesRequest* request,
     v1::SaveChangesResponse* response) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    MAPINOTIFY_RETURN_IF_ERROR(
-        CheckFlags(request->flags(), kSaveChangesFlags, "SaveChanges"));
-    EntryId id;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        id, store_->SaveChanges(caller, request->handle(), request->flags()));
-    response->set_entry_id(std::move(id));
-    return absl::OkStatus();
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        MAPINOTIFY_RETURN_IF_ERROR(
+            CheckFlags(request->flags(), kSaveChangesFlags, "SaveChanges"));
+        EntryId id;
+        MAPINOTIFY_ASSIGN_OR_RETURN(
+            id,
+            store_->SaveChanges(caller, request->handle(), request->flags()));
+        response->set_entry_id(std::move(id));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* StoreService::Release(
     grpc::CallbackServerContext* context, const v1::ReleaseRequest* request,
     v1::ReleaseResponse* /*response*/) {
-  return Run(context, [&](const store::CallContext& caller) {
+  return RunWithCaller(context, [&](const store::CallContext& caller) {
     return store_->Release(caller, request->handle());
   });
 }
@@ -397,7 +396,7 @@ grpc::ServerUnaryReactor* StoreService::DeleteMessages(
     grpc::CallbackServerContext* context,
     const v1::DeleteMessagesRequest* request,
     v1::DeleteMessagesResponse* response) {
-  return Run(context, [&](const store::CallContext&) -> absl::Status {
+  return RunWithCaller(context, [&](const store::CallContext&) -> absl::Status {
     MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->folder_id(), "folder_id"));
     std::vector<EntryId> messages;
     MAPINOTIFY_ASSIGN_OR_RETURN(
@@ -416,7 +415,7 @@ grpc::ServerUnaryReactor* StoreService::CopyMessages(
     grpc::CallbackServerContext* context,
     const v1::CopyMessagesRequest* request,
     v1::CopyMessagesResponse* response) {
-  return Run(context, [&](const store::CallContext&) -> absl::Status {
+  return RunWithCaller(context, [&](const store::CallContext&) -> absl::Status {
     MAPINOTIFY_RETURN_IF_ERROR(
         CheckEntryId(request->source_folder_id(), "source_folder_id"));
     MAPINOTIFY_RETURN_IF_ERROR(
@@ -439,7 +438,7 @@ grpc::ServerUnaryReactor* StoreService::SetReadFlags(
     grpc::CallbackServerContext* context,
     const v1::SetReadFlagsRequest* request,
     v1::SetReadFlagsResponse* response) {
-  return Run(context, [&](const store::CallContext&) -> absl::Status {
+  return RunWithCaller(context, [&](const store::CallContext&) -> absl::Status {
     MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->folder_id(), "folder_id"));
     std::vector<EntryId> messages;
     MAPINOTIFY_ASSIGN_OR_RETURN(
@@ -458,7 +457,7 @@ grpc::ServerUnaryReactor* StoreService::DeliverNewMail(
     grpc::CallbackServerContext* context,
     const v1::DeliverNewMailRequest* request,
     v1::DeliverNewMailResponse* response) {
-  return Run(context, [&](const store::CallContext&) -> absl::Status {
+  return RunWithCaller(context, [&](const store::CallContext&) -> absl::Status {
     std::vector<PropValue> props;
     MAPINOTIFY_ASSIGN_OR_RETURN(props, PropsFrom(request->props(), "props"));
     EntryId id;
@@ -472,34 +471,38 @@ grpc::ServerUnaryReactor* StoreService::OpenContentsTable(
     grpc::CallbackServerContext* context,
     const v1::OpenContentsTableRequest* request,
     v1::OpenContentsTableResponse* response) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->folder_id(), "folder_id"));
-    MAPINOTIFY_RETURN_IF_ERROR(CheckFlags(
-        request->flags(), kOpenContentsTableFlags, "OpenContentsTable"));
-    store::Store::ViewId view = 0;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        view, store_->OpenContentsTable(caller, request->folder_id(),
-                                        request->flags()));
-    response->set_view_id(view);
-    return absl::OkStatus();
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        MAPINOTIFY_RETURN_IF_ERROR(
+            CheckEntryId(request->folder_id(), "folder_id"));
+        MAPINOTIFY_RETURN_IF_ERROR(CheckFlags(
+            request->flags(), kOpenContentsTableFlags, "OpenContentsTable"));
+        store::Store::ViewId view = 0;
+        MAPINOTIFY_ASSIGN_OR_RETURN(
+            view, store_->OpenContentsTable(caller, request->folder_id(),
+                                            request->flags()));
+        response->set_view_id(view);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* StoreService::OpenHierarchyTable(
     grpc::CallbackServerContext* context,
     const v1::OpenHierarchyTableRequest* request,
     v1::OpenHierarchyTableResponse* response) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->folder_id(), "folder_id"));
-    MAPINOTIFY_RETURN_IF_ERROR(CheckFlags(
-        request->flags(), kOpenHierarchyTableFlags, "OpenHierarchyTable"));
-    store::Store::ViewId view = 0;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        view, store_->OpenHierarchyTable(caller, request->folder_id(),
-                                         request->flags()));
-    response->set_view_id(view);
-    return absl::OkStatus();
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        MAPINOTIFY_RETURN_IF_ERROR(
+            CheckEntryId(request->folder_id(), "folder_id"));
+        MAPINOTIFY_RETURN_IF_ERROR(CheckFlags(
+            request->flags(), kOpenHierarchyTableFlags, "OpenHierarchyTable"));
+        store::Store::ViewId view = 0;
+        MAPINOTIFY_ASSIGN_OR_RETURN(
+            view, store_->OpenHierarchyTable(caller, request->folder_id(),
+                                             request->flags()));
+        response->set_view_id(view);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace mapinotify::server

@@ -23,17 +23,6 @@
 namespace mapinotify::server {
 namespace {
 
-// Runs `fn` for a unary call: the caller identity first, then `fn`, then
-// Finish with the result. Never throws, never asserts on input.
-template <typename Fn>
-grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, Fn&& fn) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<store::CallContext> caller = CallContextFromMetadata(*context);
-  absl::Status status = caller.ok() ? fn(*caller) : caller.status();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
 // Parses the bytes of a request that carries a restriction: its nesting is
 // measured first (CheckRestrictionNesting), so that a restriction too deep
 // for protobuf's parser is MAPI_E_TOO_COMPLEX rather than an unexplained
@@ -140,132 +129,127 @@ absl::Status CheckFits(const google::protobuf::Message& response,
 TableService::TableService(store::Store* store, size_t max_message_bytes)
     : store_(store), max_message_bytes_(max_message_bytes) {}
 
-size_t TableService::RowsThatFit(size_t columns, size_t max_message_bytes) {
-  // Values of at most kMaxQueryRowsBytes (or one bigger row, which no
-  // bound helps), the framing of each row, and slack for the message's own.
-  const size_t reserved =
-      store::Store::kMaxQueryRowsBytes + kAllRowsHeadroomBytes;
-  if (max_message_bytes <= reserved) return 1;
-  const size_t per_row = columns * kWireBytesPerValue + kWireBytesPerRow;
-  const size_t rows = (max_message_bytes - reserved) / per_row;
-  return std::max<size_t>(1, std::min(rows, store::Store::kMaxQueryRows));
-}
-
 TableService::~TableService() = default;
+
+size_t TableService::AnswerBudget() const {
+  return max_message_bytes_ > 2 * kAllRowsHeadroomBytes
+             ? max_message_bytes_ - kAllRowsHeadroomBytes
+             : max_message_bytes_ / 2;
+}
 
 grpc::ServerUnaryReactor* TableService::SetColumns(
     grpc::CallbackServerContext* context, const v1::SetColumnsRequest* request,
     v1::SetColumnsResponse* /*response*/) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    std::vector<ULONG> columns;
-    MAPINOTIFY_ASSIGN_OR_RETURN(columns,
-                                TagsFrom(request->columns(), "columns"));
-    return store_->SetColumns(caller, request->view_id(), columns,
-                              request->flags());
-  });
+  return RunWithCaller(context,
+                       [&](const store::CallContext& caller) -> absl::Status {
+                         std::vector<ULONG> columns;
+                         MAPINOTIFY_ASSIGN_OR_RETURN(
+                             columns, TagsFrom(request->columns(), "columns"));
+                         return store_->SetColumns(caller, request->view_id(),
+                                                   columns, request->flags());
+                       });
 }
 
 grpc::ServerUnaryReactor* TableService::QueryColumns(
     grpc::CallbackServerContext* context,
     const v1::QueryColumnsRequest* request,
     v1::QueryColumnsResponse* response) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    std::vector<ULONG> columns;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        columns,
-        store_->QueryColumns(caller, request->view_id(), request->flags()));
-    response->mutable_columns()->Add(columns.begin(), columns.end());
-    return CheckFits(*response, max_message_bytes_);
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        std::vector<ULONG> columns;
+        MAPINOTIFY_ASSIGN_OR_RETURN(
+            columns,
+            store_->QueryColumns(caller, request->view_id(), request->flags()));
+        response->mutable_columns()->Add(columns.begin(), columns.end());
+        return CheckFits(*response, max_message_bytes_);
+      });
 }
 
 grpc::ServerUnaryReactor* TableService::GetRowCount(
     grpc::CallbackServerContext* context, const v1::GetRowCountRequest* request,
     v1::GetRowCountResponse* response) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    ULONG count = 0;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        count,
-        store_->GetRowCount(caller, request->view_id(), request->flags()));
-    response->set_row_count(count);
-    return absl::OkStatus();
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        ULONG count = 0;
+        MAPINOTIFY_ASSIGN_OR_RETURN(
+            count,
+            store_->GetRowCount(caller, request->view_id(), request->flags()));
+        response->set_row_count(count);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* TableService::QueryRows(
     grpc::CallbackServerContext* context, const v1::QueryRowsRequest* request,
     v1::QueryRowsResponse* response) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    LONG count = request->row_count();
-    // Bound the count by what fits in one message with the view's columns
-    // (see kWireBytesPerValue). When the columns cannot be read the store's
-    // QueryRows reports why, so the count goes through unchanged. (A
-    // SetColumns racing in between can still make the answer too big:
-    // CheckFits below.)
-    absl::StatusOr<std::vector<ULONG>> columns =
-        store_->QueryColumns(caller, request->view_id(), 0);
-    if (columns.ok() && count != 0) {
-      const LONG limit =
-          static_cast<LONG>(RowsThatFit(columns->size(), max_message_bytes_));
-      count = std::max(-limit, std::min(count, limit));
-    }
-    std::vector<Row> rows;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        rows,
-        store_->QueryRows(caller, request->view_id(), count, request->flags()));
-    MAPINOTIFY_RETURN_IF_ERROR(RowsTo(rows, response->mutable_rows()));
-    return CheckFits(*response, max_message_bytes_);
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        // The store budgets the answer with an upper bound of its wire size
+        // (store::RowByteSize), within the message limit less headroom;
+        // CheckFits still refuses the rare answer that one huge row makes too
+        // big.
+        const LONG count = request->row_count();
+        std::vector<Row> rows;
+        MAPINOTIFY_ASSIGN_OR_RETURN(
+            rows, store_->QueryRows(caller, request->view_id(), count,
+                                    request->flags(), AnswerBudget()));
+        MAPINOTIFY_RETURN_IF_ERROR(RowsTo(rows, response->mutable_rows()));
+        return CheckFits(*response, max_message_bytes_);
+      });
 }
 
 grpc::ServerUnaryReactor* TableService::SeekRow(
     grpc::CallbackServerContext* context, const v1::SeekRowRequest* request,
     v1::SeekRowResponse* response) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    SCODE warning = S_OK;
-    LONG sought = 0;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        sought, store_->SeekRow(caller, request->view_id(), request->origin(),
-                                request->row_count(), &warning));
-    response->set_rows_sought(sought);
-    response->set_warning(warning);
-    return absl::OkStatus();
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        SCODE warning = S_OK;
+        LONG sought = 0;
+        MAPINOTIFY_ASSIGN_OR_RETURN(
+            sought,
+            store_->SeekRow(caller, request->view_id(), request->origin(),
+                            request->row_count(), &warning));
+        response->set_rows_sought(sought);
+        response->set_warning(warning);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* TableService::QueryPosition(
     grpc::CallbackServerContext* context,
     const v1::QueryPositionRequest* request,
     v1::QueryPositionResponse* response) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    TablePosition position;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        position, store_->QueryPosition(caller, request->view_id()));
-    response->set_row(position.row);
-    response->set_numerator(position.numerator);
-    response->set_denominator(position.denominator);
-    return absl::OkStatus();
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        TablePosition position;
+        MAPINOTIFY_ASSIGN_OR_RETURN(
+            position, store_->QueryPosition(caller, request->view_id()));
+        response->set_row(position.row);
+        response->set_numerator(position.numerator);
+        response->set_denominator(position.denominator);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* TableService::CreateBookmark(
     grpc::CallbackServerContext* context,
     const v1::CreateBookmarkRequest* request,
     v1::CreateBookmarkResponse* response) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    BOOKMARK bookmark = 0;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        bookmark, store_->CreateBookmark(caller, request->view_id()));
-    response->set_bookmark(bookmark);
-    return absl::OkStatus();
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        BOOKMARK bookmark = 0;
+        MAPINOTIFY_ASSIGN_OR_RETURN(
+            bookmark, store_->CreateBookmark(caller, request->view_id()));
+        response->set_bookmark(bookmark);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* TableService::FreeBookmark(
     grpc::CallbackServerContext* context,
     const v1::FreeBookmarkRequest* request,
     v1::FreeBookmarkResponse* /*response*/) {
-  return Run(context, [&](const store::CallContext& caller) {
+  return RunWithCaller(context, [&](const store::CallContext& caller) {
     return store_->FreeBookmark(caller, request->view_id(),
                                 request->bookmark());
   });
@@ -314,64 +298,66 @@ grpc::ServerUnaryReactor* TableService::Restrict(
 grpc::ServerUnaryReactor* TableService::SortTable(
     grpc::CallbackServerContext* context, const v1::SortTableRequest* request,
     v1::SortTableResponse* /*response*/) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    MAPINOTIFY_RETURN_IF_ERROR(
-        CheckCount(static_cast<size_t>(request->sort_keys_size()), kMaxSortKeys,
-                   "sort_keys"));
-    SortOrderSet sort;
-    sort.reserve(static_cast<size_t>(request->sort_keys_size()));
-    for (const v1::SortOrder& key : request->sort_keys()) {
-      sort.push_back(internal::FromProto(key));
-    }
-    return store_->SortTable(caller, request->view_id(), sort,
-                             request->flags());
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        MAPINOTIFY_RETURN_IF_ERROR(
+            CheckCount(static_cast<size_t>(request->sort_keys_size()),
+                       kMaxSortKeys, "sort_keys"));
+        SortOrderSet sort;
+        sort.reserve(static_cast<size_t>(request->sort_keys_size()));
+        for (const v1::SortOrder& key : request->sort_keys()) {
+          sort.push_back(internal::FromProto(key));
+        }
+        return store_->SortTable(caller, request->view_id(), sort,
+                                 request->flags());
+      });
 }
 
 grpc::ServerUnaryReactor* TableService::QuerySortOrder(
     grpc::CallbackServerContext* context,
     const v1::QuerySortOrderRequest* request,
     v1::QuerySortOrderResponse* response) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    SortOrderSet sort;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        sort, store_->QuerySortOrder(caller, request->view_id()));
-    for (const SortOrder& key : sort) {
-      internal::ToProto(key, response->add_sort_keys());
-    }
-    return absl::OkStatus();
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        SortOrderSet sort;
+        MAPINOTIFY_ASSIGN_OR_RETURN(
+            sort, store_->QuerySortOrder(caller, request->view_id()));
+        for (const SortOrder& key : sort) {
+          internal::ToProto(key, response->add_sort_keys());
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* TableService::QueryAllRows(
     grpc::CallbackServerContext* context,
     const v1::QueryAllRowsRequest* request,
     v1::QueryAllRowsResponse* response) {
-  return Run(context, [&](const store::CallContext& caller) -> absl::Status {
-    const size_t max_rows = request->max_rows() == 0
-                                ? std::numeric_limits<size_t>::max()
-                                : request->max_rows();
-    const size_t max_bytes = max_message_bytes_ > 2 * kAllRowsHeadroomBytes
-                                 ? max_message_bytes_ - kAllRowsHeadroomBytes
-                                 : max_message_bytes_ / 2;
-    store::Store::TableSnapshot snapshot;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        snapshot,
-        store_->QueryAllRows(caller, request->view_id(), max_rows, max_bytes));
-    response->mutable_columns()->Add(snapshot.columns.begin(),
-                                     snapshot.columns.end());
-    MAPINOTIFY_RETURN_IF_ERROR(RowsTo(snapshot.rows, response->mutable_rows()));
-    response->set_sequence(snapshot.sequence);
-    // The store counts value bytes; the framing of many small values can
-    // still push the message past the limit.
-    return CheckFits(*response, max_message_bytes_);
-  });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        const size_t max_rows = request->max_rows() == 0
+                                    ? std::numeric_limits<size_t>::max()
+                                    : request->max_rows();
+        const size_t max_bytes = AnswerBudget();
+        store::Store::TableSnapshot snapshot;
+        MAPINOTIFY_ASSIGN_OR_RETURN(
+            snapshot, store_->QueryAllRows(caller, request->view_id(), max_rows,
+                                           max_bytes));
+        response->mutable_columns()->Add(snapshot.columns.begin(),
+                                         snapshot.columns.end());
+        MAPINOTIFY_RETURN_IF_ERROR(
+            RowsTo(snapshot.rows, response->mutable_rows()));
+        response->set_sequence(snapshot.sequence);
+        // The store counts value bytes; the framing of many small values can
+        // still push the message past the limit.
+        return CheckFits(*response, max_message_bytes_);
+      });
 }
 
 grpc::ServerUnaryReactor* TableService::CloseTable(
     grpc::CallbackServerContext* context, const v1::CloseTableRequest* request,
     v1::CloseTableResponse* /*response*/) {
-  return Run(context, [&](const store::CallContext& caller) {
+  return RunWithCaller(context, [&](const store::CallContext& caller) {
     return store_->CloseTable(caller, request->view_id());
   });
 }

@@ -33,24 +33,11 @@ class TableService final : public TableServiceBase {
   // Request limits (see table.proto).
   static constexpr size_t kMaxColumns = 4096;
   static constexpr size_t kMaxSortKeys = 4096;
-  // QueryAllRows asks the store for at most max_message_bytes minus this
-  // much of values, leaving room for the wire's own framing.
+  // QueryRows and QueryAllRows ask the store for answers of at most
+  // max_message_bytes minus this much (by store::RowByteSize, an upper
+  // bound of the rows' wire size), leaving room for the message's own
+  // framing.
   static constexpr size_t kAllRowsHeadroomBytes = 64 * 1024;
-  // The store bounds a QueryRows answer by its own estimate of the values'
-  // bytes (store::Store::kMaxQueryRowsBytes), which can fall well short of
-  // the wire size (a PT_ERROR or negative PT_LONG value takes up to 19
-  // bytes of framing and varint on the wire). So QueryRows asks for at most
-  // as many rows as fit in one message even at this much framing per value
-  // and per row on top of the store's estimate (an upper bound for every
-  // single-valued type; a multi-valued value can exceed it, and an answer
-  // that still does not fit is MAPI_E_TABLE_TOO_BIG).
-  static constexpr size_t kWireBytesPerValue = 20;
-  static constexpr size_t kWireBytesPerRow = 8;
-
-  // The most rows a QueryRows answer of `columns` columns asks the store
-  // for (at least 1) so that it fits in `max_message_bytes`.
-  static size_t RowsThatFit(size_t columns, size_t max_message_bytes);
-
   // `store` must outlive the service. `max_message_bytes` is the server's
   // largest gRPC message (ServerOptions::max_message_bytes): no answer is
   // larger.
@@ -116,6 +103,8 @@ class TableService final : public TableServiceBase {
       v1::CloseTableResponse* response) override;
 
  private:
+  // The byte budget of a QueryRows / QueryAllRows answer's rows.
+  size_t AnswerBudget() const;
   // Constant after construction.
   store::Store* const store_;
   const size_t max_message_bytes_;

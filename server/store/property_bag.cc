@@ -85,10 +85,14 @@ std::optional<ULONG> PropertyBag::Erase(ULONG tag) {
   return removed;
 }
 
+size_t PropValueByteSize(const PropValue& value) {
+  return std::visit(ValueSize(), value.value);
+}
+
 size_t PropertyBag::ByteSize() const {
   size_t total = 0;
   for (const auto& [id, value] : values_) {
-    total += 4 + std::visit(ValueSize(), value.value);
+    total += 4 + PropValueByteSize(value);
   }
   return total;
 }

@@ -71,6 +71,14 @@ SCODE CheckStorable(const PropValue& value);
 // MAPI_E_INVALID_PARAMETER (property id 0 or 0xFFFF).
 SCODE CheckDeletable(ULONG tag);
 
+// The byte size of one value, the store's one measure (PR_MESSAGE_SIZE
+// adds 4 per value; RES_SIZE compares it): PT_LONG 4, PT_I8 / PT_DOUBLE /
+// PT_SYSTIME 8, PT_BOOLEAN 2, PT_CLSID 16, PT_ERROR 4, PT_NULL 0, PT_BINARY
+// its length, PT_UNICODE 2 * (UTF-8 bytes + 1) (a UTF-16 string with its
+// terminator, for ASCII text), multi-valued 4 plus the sizes of the
+// elements.
+size_t PropValueByteSize(const PropValue& value);
+
 // The slot of a property the object lacks: PROP_TAG(PT_ERROR, PROP_ID(tag))
 // holding MAPI_E_NOT_FOUND.
 PropValue NotFoundValue(ULONG tag);

@@ -210,26 +210,6 @@ int Compare(const std::vector<T>& a, const std::vector<T>& b) {
   return Three(a.size(), b.size());
 }
 
-// Byte sizes of the alternatives (see PropValueByteSize).
-struct ByteSize {
-  size_t operator()(const std::monostate&) const { return 0; }
-  size_t operator()(int32_t) const { return 4; }
-  size_t operator()(int64_t) const { return 8; }
-  size_t operator()(bool) const { return 2; }
-  size_t operator()(double) const { return 8; }
-  size_t operator()(FileTime) const { return 8; }
-  size_t operator()(const std::string& s) const { return 2 * (s.size() + 1); }
-  size_t operator()(const Binary& b) const { return b.bytes.size(); }
-  size_t operator()(const Guid&) const { return 16; }
-  size_t operator()(ErrorValue) const { return 4; }
-  template <typename T>
-  size_t operator()(const std::vector<T>& values) const {
-    size_t total = 4;
-    for (const T& v : values) total += (*this)(v);
-    return total;
-  }
-};
-
 bool TextMatches(absl::string_view text, absl::string_view pattern,
                  ULONG fuzzy_level) {
   switch (fuzzy_level & kFuzzyMatchMask) {
@@ -368,10 +348,6 @@ int CompareValues(const PropValue& a, const PropValue& b) {
         return Compare(x, std::get<T>(b.value));
       },
       a.value);
-}
-
-size_t PropValueByteSize(const PropValue& value) {
-  return std::visit(ByteSize(), value.value);
 }
 
 }  // namespace mapinotify::server::store

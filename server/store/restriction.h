@@ -13,6 +13,7 @@
 #include "mapinotify/mapi.h"
 #include "mapinotify/notification.h"
 #include "mapinotify/table_types.h"
+#include "server/store/property_bag.h"
 
 namespace mapinotify::server::store {
 
@@ -61,13 +62,6 @@ absl::Status ValidateSortOrder(const SortOrderSet& sort);
 // a prefix before the longer value; PT_ERROR by SCODE; PT_NULL all equal;
 // multi-valued values element by element, a prefix first.
 int CompareValues(const PropValue& a, const PropValue& b);
-
-// The byte size RES_SIZE compares: PT_LONG 4, PT_I8 / PT_DOUBLE /
-// PT_SYSTIME 8, PT_BOOLEAN 2, PT_CLSID 16, PT_ERROR 4, PT_NULL 0, PT_BINARY
-// its length, PT_UNICODE 2 * (UTF-8 bytes + 1) (a UTF-16 string with its
-// terminator, for ASCII text), multi-valued 4 plus the sizes of the
-// elements. The same measure as the store's PR_MESSAGE_SIZE.
-size_t PropValueByteSize(const PropValue& value);
 
 }  // namespace mapinotify::server::store
 

@@ -2,6 +2,7 @@
 // Store::Impl (see store_impl.h for where each operation lives).
 #include "server/store/store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -101,15 +102,19 @@ absl::StatusOr<EntryId> Store::CopyFolder(const EntryId& source_parent,
                                           const EntryId& folder,
                                           const EntryId& dest_parent,
                                           const std::string& new_name,
-                                          ULONG flags) {
-  return impl_->CopyFolder(source_parent, folder, dest_parent, new_name, flags);
+                                          ULONG flags, SCODE* warning,
+                                          MapiProgress* progress) {
+  return impl_->CopyFolder(source_parent, folder, dest_parent, new_name, flags,
+                           warning, progress);
 }
 absl::Status Store::DeleteFolder(const EntryId& parent, const EntryId& folder,
-                                 ULONG flags) {
-  return impl_->DeleteFolder(parent, folder, flags);
+                                 ULONG flags, SCODE* warning,
+                                 MapiProgress* progress) {
+  return impl_->DeleteFolder(parent, folder, flags, warning, progress);
 }
-absl::Status Store::EmptyFolder(const EntryId& folder, ULONG flags) {
-  return impl_->EmptyFolder(folder, flags);
+absl::Status Store::EmptyFolder(const EntryId& folder, ULONG flags,
+                                SCODE* warning, MapiProgress* progress) {
+  return impl_->EmptyFolder(folder, flags, warning, progress);
 }
 absl::StatusOr<std::vector<EntryId>> Store::ListSubfolders(
     const EntryId& folder) const {
@@ -154,19 +159,21 @@ void Store::ReleaseSession(const std::string& session) {
 }
 absl::Status Store::DeleteMessages(const EntryId& folder,
                                    const std::vector<EntryId>& messages,
-                                   ULONG flags, SCODE* warning) {
-  return impl_->DeleteMessages(folder, messages, flags, warning);
+                                   ULONG flags, SCODE* warning,
+                                   MapiProgress* progress) {
+  return impl_->DeleteMessages(folder, messages, flags, warning, progress);
 }
 absl::Status Store::CopyMessages(const EntryId& source,
                                  const std::vector<EntryId>& messages,
                                  const EntryId& dest, ULONG flags,
-                                 SCODE* warning) {
-  return impl_->CopyMessages(source, messages, dest, flags, warning);
+                                 SCODE* warning, MapiProgress* progress) {
+  return impl_->CopyMessages(source, messages, dest, flags, warning, progress);
 }
 absl::Status Store::SetReadFlags(const EntryId& folder,
                                  const std::vector<EntryId>& messages,
-                                 ULONG flags, SCODE* warning) {
-  return impl_->SetReadFlags(folder, messages, flags, warning);
+                                 ULONG flags, SCODE* warning,
+                                 MapiProgress* progress) {
+  return impl_->SetReadFlags(folder, messages, flags, warning, progress);
 }
 absl::StatusOr<EntryId> Store::DeliverNewMail(
     const std::vector<PropValue>& props) {
@@ -200,8 +207,10 @@ absl::StatusOr<ULONG> Store::GetRowCount(const CallContext& caller, ViewId view,
 }
 absl::StatusOr<std::vector<Row>> Store::QueryRows(const CallContext& caller,
                                                   ViewId view, LONG count,
-                                                  ULONG flags) {
-  return impl_->QueryRows(caller, view, count, flags);
+                                                  ULONG flags,
+                                                  size_t max_bytes) {
+  return impl_->QueryRows(caller, view, count, flags,
+                          std::min(max_bytes, kMaxQueryRowsBytes));
 }
 absl::StatusOr<LONG> Store::SeekRow(const CallContext& caller, ViewId view,
                                     BOOKMARK origin, LONG count,

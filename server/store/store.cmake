@@ -5,6 +5,7 @@ add_library(mapinotify_store STATIC
   ${CMAKE_CURRENT_LIST_DIR}/case_fold.cc
   ${CMAKE_CURRENT_LIST_DIR}/entry_id.cc
   ${CMAKE_CURRENT_LIST_DIR}/open_contexts.cc
+  ${CMAKE_CURRENT_LIST_DIR}/progress_reporter.cc
   ${CMAKE_CURRENT_LIST_DIR}/property_bag.cc
   ${CMAKE_CURRENT_LIST_DIR}/restriction.cc
   ${CMAKE_CURRENT_LIST_DIR}/store.cc
@@ -14,6 +15,7 @@ add_library(mapinotify_store STATIC
   ${CMAKE_CURRENT_LIST_DIR}/store_notify.cc
   ${CMAKE_CURRENT_LIST_DIR}/store_objects.cc
   ${CMAKE_CURRENT_LIST_DIR}/store_props.cc
+  ${CMAKE_CURRENT_LIST_DIR}/store_subtree.cc
   ${CMAKE_CURRENT_LIST_DIR}/store_table_rows.cc
   ${CMAKE_CURRENT_LIST_DIR}/store_tables.cc
   ${CMAKE_CURRENT_LIST_DIR}/store_tree.cc

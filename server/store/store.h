@@ -11,7 +11,8 @@
 // holding its lock; Hub::PublishDeferred never blocks and calls nothing out).
 // The streams' wakes, which may start gRPC writes, run after the store lock
 // is released, so a slow or stalled subscriber never holds up a writer.
-// Publishing is the only call the store makes while holding its lock.
+// Publishing, and a long operation's progress object (see "Long
+// operations"), are the only calls the store makes while holding its lock.
 //
 // The tree. The root folder (FOLDER_ROOT, no name, its own parent) holds
 // "IPM_SUBTREE", which holds "Inbox" (the receive folder), "Outbox",
@@ -54,6 +55,7 @@
 #include "absl/status/statusor.h"
 #include "mapinotify/mapi.h"
 #include "mapinotify/notification.h"
+#include "mapinotify/progress.h"
 #include "mapinotify/table_types.h"
 
 namespace mapinotify::server {
@@ -163,6 +165,48 @@ class Store {
   absl::StatusOr<std::vector<PropProblem>> DeleteFolderProps(
       const EntryId& folder, const std::vector<ULONG>& tags);
 
+  // --- Long operations: progress and cancel. CopyFolder, DeleteFolder,
+  // EmptyFolder, DeleteMessages, CopyMessages (and moves) and SetReadFlags
+  // take an optional progress object (IMAPIProgress, mapinotify/progress.h)
+  // and report to it as a MAPI provider following Microsoft's "Displaying a
+  // Progress Indicator" does: GetFlags first; at the top level (the object
+  // the call names) SetLimits with the global range and MAPI_TOP_LEVEL and
+  // Progress(value, i, N) after each of its N items, value moving
+  // monotonically from the global minimum to exactly the global maximum at
+  // completion; for each subfolder it recurses into, the flag cleared and a
+  // local sub-range of the parent's range set with SetLimits, Progress
+  // calls within it with count = total = 0, and the parent's flags and
+  // limits restored afterwards (each implementation file documents the exact
+  // sequence). An item is one message or one folder. The store calls the
+  // progress object under its lock, from the calling thread: an
+  // implementation must return quickly and must not call the store.
+  // Precisely (server/store/progress_reporter.h has the algorithm): no call
+  // at all when the call fails its checks; the limits are the object's own
+  // (GetMin / GetMax after GetFlags); when GetFlags lacks MAPI_TOP_LEVEL the
+  // caller made this call a subobject of its own operation: its [min, max]
+  // is then a local range, no global limits are set and count = total = 0
+  // throughout; a subfolder's last item is reported by its parent's
+  // Progress, not twice; an operation with no items reports Progress(max,
+  // 0, 0) once. The items of DeleteMessages, CopyMessages and SetReadFlags
+  // are the list's distinct entries (one skipped for naming no message of
+  // the folder counts too).
+  //
+  // Cancel. When Progress returns MAPI_E_USER_CANCEL, the operation stops
+  // before its next item: every item already done stays done (no item is
+  // ever half done: a message is copied, moved or deleted whole), counters
+  // agree, the notifications published are exactly those of the items done
+  // (in one batch, as ever), and the call returns OK with `*warning` =
+  // MAPI_W_PARTIAL_COMPLETION (CopyFolder returns the id of the partial
+  // copy; a cancelled DeleteFolder leaves the folder with what it still
+  // holds; the counters changes then also cover the folders left alive
+  // whose contents changed, innermost first, before the usual ones). After
+  // it answered MAPI_E_USER_CANCEL nothing is called on the progress object
+  // any more (not even SetLimits to restore limits), nor after the value
+  // reached the maximum. A cancel answered for the last item leaves nothing
+  // undone: the call completed, `*warning` is S_OK. Without a cancel, a
+  // progress object changes nothing but the calls made on it. `*warning`,
+  // when given, is set on success (S_OK or MAPI_W_PARTIAL_COMPLETION).
+
   // --- Folders.
   // Creates `name` (1..1024 bytes; MAPI_E_INVALID_PARAMETER when empty,
   // MAPI_E_STRING_TOO_LONG when longer; `comment` at most 65536 bytes, empty
@@ -194,7 +238,9 @@ class Store {
   absl::StatusOr<EntryId> CopyFolder(const EntryId& source_parent,
                                      const EntryId& folder,
                                      const EntryId& dest_parent,
-                                     const std::string& new_name, ULONG flags);
+                                     const std::string& new_name, ULONG flags,
+                                     SCODE* warning = nullptr,
+                                     MapiProgress* progress = nullptr);
   // Deletes `folder`, a child of `parent` (MAPI_E_NOT_FOUND otherwise).
   // Flags: DEL_FOLDERS, DEL_MESSAGES. Without DEL_FOLDERS a folder with
   // subfolders fails with MAPI_E_HAS_FOLDERS; without DEL_MESSAGES a folder
@@ -206,7 +252,8 @@ class Store {
   // parent's counters. Open handles on deleted messages get
   // MAPI_E_OBJECT_DELETED afterwards.
   absl::Status DeleteFolder(const EntryId& parent, const EntryId& folder,
-                            ULONG flags);
+                            ULONG flags, SCODE* warning = nullptr,
+                            MapiProgress* progress = nullptr);
   // Deletes every message and every subfolder (with its subtree) of
   // `folder`, as MAPI's EmptyFolder does. Flags: DEL_ASSOCIATED (accepted;
   // there are no associated contents). MAPI_E_NO_ACCESS when the subtree
@@ -214,7 +261,9 @@ class Store {
   // deleted (the folder's messages, then each subfolder's subtree bottom-up
   // as DeleteFolder, oldest subfolder first), then the folder's counters;
   // nothing for an empty folder.
-  absl::Status EmptyFolder(const EntryId& folder, ULONG flags);
+  absl::Status EmptyFolder(const EntryId& folder, ULONG flags,
+                           SCODE* warning = nullptr,
+                           MapiProgress* progress = nullptr);
 
   // Entry ids of the subfolders / saved messages of `folder`, oldest first.
   // (A stand-in until hierarchy and contents tables exist.)
@@ -298,7 +347,8 @@ class Store {
   // folder's counters once.
   absl::Status DeleteMessages(const EntryId& folder,
                               const std::vector<EntryId>& messages, ULONG flags,
-                              SCODE* warning = nullptr);
+                              SCODE* warning = nullptr,
+                              MapiProgress* progress = nullptr);
   // Copies (MESSAGE_MOVE: moves) messages of `source` into `dest`. The copy
   // or the moved message gets a new entry id (as Exchange does: a moved
   // message's old id is then MAPI_E_NOT_FOUND and its open handles get
@@ -310,7 +360,8 @@ class Store {
   absl::Status CopyMessages(const EntryId& source,
                             const std::vector<EntryId>& messages,
                             const EntryId& dest, ULONG flags,
-                            SCODE* warning = nullptr);
+                            SCODE* warning = nullptr,
+                            MapiProgress* progress = nullptr);
   // Sets (or with CLEAR_READ_FLAG clears) MSGFLAG_READ in PR_MESSAGE_FLAGS;
   // `messages` empty: all of the folder's. Flags: CLEAR_READ_FLAG,
   // SUPPRESS_RECEIPT, MESSAGE_DIALOG (the last two accepted). Publishes
@@ -319,7 +370,8 @@ class Store {
   // (PR_CONTENT_UNREAD).
   absl::Status SetReadFlags(const EntryId& folder,
                             const std::vector<EntryId>& messages, ULONG flags,
-                            SCODE* warning = nullptr);
+                            SCODE* warning = nullptr,
+                            MapiProgress* progress = nullptr);
   // Delivers a new, saved message with `props` into the receive folder
   // (Inbox). Defaults: PR_MESSAGE_CLASS "IPM.Note", PR_MESSAGE_FLAGS 0
   // (unread), PR_MESSAGE_DELIVERY_TIME now. A bad value fails the whole call
@@ -390,7 +442,7 @@ class Store {
   static constexpr size_t kMaxBookmarksPerView = 1024;
   static constexpr size_t kTableChangedThreshold = 8;
   // QueryRows returns at most this many rows per call, and fewer when their
-  // values exceed kMaxQueryRowsBytes (but always at least one row).
+  // wire size would exceed kMaxQueryRowsBytes (but always at least one row).
   static constexpr size_t kMaxQueryRows = 4096;
   static constexpr size_t kMaxQueryRowsBytes = 512 * 1024;
 
@@ -401,8 +453,7 @@ class Store {
   // IMAPIContainer::GetHierarchyTable. Flags: CONVENIENT_DEPTH,
   // MAPI_DEFERRED_ERRORS (accepted).
   absl::StatusOr<ViewId> OpenHierarchyTable(const CallContext& caller,
-                                            const EntryId& folder,
-                                            ULONG flags);
+                                            const EntryId& folder, ULONG flags);
   // Releases the view. Connections advised on it get nothing more.
   absl::Status CloseTable(const CallContext& caller, ViewId view);
   // OK when `view` is an open view (of any session), NotFound otherwise:
@@ -430,10 +481,12 @@ class Store {
   // table order; the cursor moves to the first of them (with or without
   // TBL_NOADVANCE). No rows when the cursor is at the end (count > 0) or at
   // the beginning (count < 0). count 0: MAPI_E_INVALID_PARAMETER. Flags:
-  // TBL_NOADVANCE. See kMaxQueryRows.
-  absl::StatusOr<std::vector<Row>> QueryRows(const CallContext& caller,
-                                             ViewId view, LONG count,
-                                             ULONG flags);
+  // TBL_NOADVANCE. At most kMaxQueryRows rows, and no more once their
+  // RowByteSize (an upper bound of their wire size) would pass
+  // min(max_bytes, kMaxQueryRowsBytes) — but always at least one row.
+  absl::StatusOr<std::vector<Row>> QueryRows(
+      const CallContext& caller, ViewId view, LONG count, ULONG flags,
+      size_t max_bytes = kMaxQueryRowsBytes);
   // IMAPITable::SeekRow: moves the cursor `count` rows from `origin`
   // (BOOKMARK_BEGINNING / CURRENT / END or a bookmark), clamped to the
   // table, and returns the signed number of rows actually moved from the

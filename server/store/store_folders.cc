@@ -1,5 +1,30 @@
 // Store::Impl: folder operations (properties, create, copy / move, delete,
 // empty).
+//
+// Progress (see progress_reporter.h for the algorithm; an item is a message
+// or a folder; "S[k]" is a subobject level of k items, entered with
+// SetLimits(its sub-range, flags cleared) and left with SetLimits(the
+// parent's limits and flags) and the parent's Progress for it; TOP is
+// MAPI_TOP_LEVEL):
+//  - CopyFolder (copy): the top level is the folder's messages, then (with
+//    COPY_SUBFOLDERS) its subfolders oldest first, each S[its messages +
+//    its subfolders], recursively; the copy itself is created before the
+//    first item. For F holding m1, m2 and S1 (holding m3 and S1a, which
+//    holds m4, m5) and an empty S2, with default limits: GetFlags, GetMin,
+//    GetMax, SetLimits(1, 1000, TOP), Progress(250, 1, 4), Progress(500, 2,
+//    4), SetLimits(500, 750, 0), Progress(625, 0, 0), SetLimits(625, 750,
+//    0), Progress(687, 0, 0), SetLimits(500, 750, 0), SetLimits(1, 1000,
+//    TOP), Progress(750, 3, 4), SetLimits(750, 1000, 0), SetLimits(1, 1000,
+//    TOP), Progress(1000, 4, 4).
+//  - CopyFolder (FOLDER_MOVE): one item, the folder.
+//  - DeleteFolder: the top level is the folder's subfolders newest first,
+//    each S[its subfolders + its messages + itself] recursively, then its
+//    messages, then the folder itself (the notification order).
+//  - EmptyFolder: the top level is the folder's messages, then its
+//    subfolders oldest first, each S[...] as in DeleteFolder.
+// A cancel stops before the next item; the counters changes then also
+// cover the folders left alive whose contents changed (innermost first),
+// before the operation's usual ones.
 #include <algorithm>
 #include <utility>
 
@@ -18,6 +43,14 @@ absl::Status NameError(SCODE scode, const std::string& name) {
                                   " bytes; the most is ", kMaxFolderNameBytes));
   }
   return MapiError(scode, "a folder name must not be empty");
+}
+
+// *warning (when given): MAPI_W_PARTIAL_COMPLETION after a cancel that left
+// items undone, S_OK otherwise.
+void SetWarning(bool partial, SCODE* warning) {
+  if (warning != nullptr) {
+    *warning = partial ? MAPI_W_PARTIAL_COMPLETION : S_OK;
+  }
 }
 
 void SortUnique(std::vector<ULONG>* tags) {
@@ -149,7 +182,8 @@ absl::StatusOr<EntryId> Store::Impl::CopyFolder(const EntryId& source_parent,
                                                 const EntryId& folder,
                                                 const EntryId& dest_parent,
                                                 const std::string& new_name,
-                                                ULONG flags) {
+                                                ULONG flags, SCODE* warning,
+                                                MapiProgress* progress) {
   if (absl::Status s =
           CheckFlags(flags, FOLDER_MOVE | COPY_SUBFOLDERS, "CopyFolder");
       !s.ok()) {
@@ -192,13 +226,18 @@ absl::StatusOr<EntryId> Store::Impl::CopyFolder(const EntryId& source_parent,
   NotificationBatch batch;
   const FolderCounters source_before = CountersLocked(*source);
   const FolderCounters dest_before = CountersLocked(*dest);
+  ProgressReporter reporter(progress);
   if (!move) {
-    const ObjectNumber copy = CopySubtreeLocked(
-        *number, *dest, name, (flags & COPY_SUBFOLDERS) != 0, &batch);
+    const bool subfolders = (flags & COPY_SUBFOLDERS) != 0;
+    reporter.Begin(CopyItemsLocked(*number, subfolders));
+    ObjectNumber copy = 0;
+    CopyTreeLocked(*number, *dest, name, subfolders, &reporter, &batch, &copy);
     AddCountersChangeLocked(*dest, dest_before, &batch);
     PublishLocked(&batch);
+    SetWarning(reporter.incomplete(), warning);
     return codec_.Encode(copy);
   }
+  reporter.Begin(1);
   Folder& moved = FolderLocked(*number);
   FolderLocked(*source).subfolders.erase(*number);
   FolderLocked(*dest).subfolders.insert(*number);
@@ -211,12 +250,15 @@ absl::StatusOr<EntryId> Store::Impl::CopyFolder(const EntryId& source_parent,
     AddCountersChangeLocked(*source, source_before, &batch);
     AddCountersChangeLocked(*dest, dest_before, &batch);
   }
+  reporter.ItemDone();  // The only item: a cancel leaves nothing undone.
   PublishLocked(&batch);
+  SetWarning(false, warning);
   return folder;
 }
 
 absl::Status Store::Impl::DeleteFolder(const EntryId& parent,
-                                       const EntryId& folder, ULONG flags) {
+                                       const EntryId& folder, ULONG flags,
+                                       SCODE* warning, MapiProgress* progress) {
   MAPINOTIFY_RETURN_IF_ERROR(
       CheckFlags(flags, DEL_FOLDERS | DEL_MESSAGES, "DeleteFolder"));
   WriteLock lock(this);
@@ -250,13 +292,21 @@ absl::Status Store::Impl::DeleteFolder(const EntryId& parent,
   }
   const FolderCounters before = CountersLocked(*parent_number);
   NotificationBatch batch;
-  DeleteSubtreeLocked(*number, &batch);
+  ProgressReporter reporter(progress);
+  reporter.Begin(DeleteItemsLocked(*number));
+  std::vector<CountersBefore> survivors;
+  DeleteTreeLocked(*number, &reporter, &batch, &survivors);
+  for (const auto& [n, counters] : survivors) {
+    AddCountersChangeLocked(n, counters, &batch);
+  }
   AddCountersChangeLocked(*parent_number, before, &batch);
   PublishLocked(&batch);
+  SetWarning(reporter.incomplete(), warning);
   return absl::OkStatus();
 }
 
-absl::Status Store::Impl::EmptyFolder(const EntryId& folder, ULONG flags) {
+absl::Status Store::Impl::EmptyFolder(const EntryId& folder, ULONG flags,
+                                      SCODE* warning, MapiProgress* progress) {
   MAPINOTIFY_RETURN_IF_ERROR(CheckFlags(flags, DEL_ASSOCIATED, "EmptyFolder"));
   WriteLock lock(this);
   absl::StatusOr<ObjectNumber> number = FolderNumberLocked(folder);
@@ -273,12 +323,27 @@ absl::Status Store::Impl::EmptyFolder(const EntryId& folder, ULONG flags) {
   const Folder& target = FolderLocked(*number);
   const std::vector<ObjectNumber> messages(target.messages.begin(),
                                            target.messages.end());
-  for (ObjectNumber m : messages) DeleteMessageLocked(m, &batch);
   const std::vector<ObjectNumber> subfolders(target.subfolders.begin(),
                                              target.subfolders.end());
-  for (ObjectNumber s : subfolders) DeleteSubtreeLocked(s, &batch);
+  ProgressReporter reporter(progress);
+  reporter.Begin(messages.size() + subfolders.size());
+  std::vector<CountersBefore> survivors;
+  bool going = true;
+  for (size_t i = 0; going && i < messages.size(); ++i) {
+    DeleteMessageLocked(messages[i], &batch);
+    going = reporter.ItemDone();
+  }
+  for (size_t i = 0; going && i < subfolders.size(); ++i) {
+    reporter.EnterSubobject(DeleteItemsLocked(subfolders[i]));
+    going = DeleteTreeLocked(subfolders[i], &reporter, &batch, &survivors) &&
+            reporter.LeaveSubobject();
+  }
+  for (const auto& [n, counters] : survivors) {
+    AddCountersChangeLocked(n, counters, &batch);
+  }
   AddCountersChangeLocked(*number, before, &batch);
   PublishLocked(&batch);
+  SetWarning(reporter.incomplete(), warning);
   return absl::OkStatus();
 }
 

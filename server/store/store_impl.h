@@ -1,7 +1,8 @@
 // Store::Impl: the state of a Store and the operations on it. Internal to
 // server/store; the contract is store.h. The code is split by concern:
 // store.cc (construction, the public API), store_tree.cc (lookups, counters,
-// subtree walks, publishing, listings, consistency), store_props.cc
+// publishing, listings, consistency), store_subtree.cc (the subtree walks of
+// copy / delete, item by item with progress), store_props.cc
 // (computed properties, GetProps, Exists), store_folders.cc (folder
 // operations), store_messages.cc (open messages), store_message_ops.cc
 // (bulk message operations and new mail), store_tables.cc (the table
@@ -9,9 +10,10 @@
 // notifications every publish carries).
 //
 // Thread-safe: every operation takes mu_; the helpers named *Locked require
-// it. The only call made under mu_ is Hub::PublishDeferred (see store.h); the
-// stream wakes it owes (which may start gRPC writes) run after mu_ is
-// released, by WriteLock.
+// it. The only calls made under mu_ are Hub::PublishDeferred and a long
+// operation's progress object (see store.h); the stream wakes a publish
+// owes (which may start gRPC writes) run after mu_ is released, by
+// WriteLock.
 #ifndef MAPINOTIFY_SERVER_STORE_STORE_IMPL_H_
 #define MAPINOTIFY_SERVER_STORE_STORE_IMPL_H_
 
@@ -30,6 +32,7 @@
 #include "server/hub/hub.h"
 #include "server/store/entry_id.h"
 #include "server/store/open_contexts.h"
+#include "server/store/progress_reporter.h"
 #include "server/store/property_bag.h"
 #include "server/store/store.h"
 #include "server/store/store_notify.h"
@@ -128,12 +131,14 @@ class Store::Impl {
   absl::StatusOr<EntryId> CopyFolder(const EntryId& source_parent,
                                      const EntryId& folder,
                                      const EntryId& dest_parent,
-                                     const std::string& new_name, ULONG flags)
+                                     const std::string& new_name, ULONG flags,
+                                     SCODE* warning, MapiProgress* progress)
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status DeleteFolder(const EntryId& parent, const EntryId& folder,
-                            ULONG flags) ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status EmptyFolder(const EntryId& folder, ULONG flags)
+                            ULONG flags, SCODE* warning, MapiProgress* progress)
       ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status EmptyFolder(const EntryId& folder, ULONG flags, SCODE* warning,
+                           MapiProgress* progress) ABSL_LOCKS_EXCLUDED(mu_);
 
   // --- store_messages.cc
   absl::StatusOr<Handle> CreateMessage(const CallContext& caller,
@@ -160,14 +165,16 @@ class Store::Impl {
   // --- store_message_ops.cc
   absl::Status DeleteMessages(const EntryId& folder,
                               const std::vector<EntryId>& messages, ULONG flags,
-                              SCODE* warning) ABSL_LOCKS_EXCLUDED(mu_);
+                              SCODE* warning, MapiProgress* progress)
+      ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status CopyMessages(const EntryId& source,
                             const std::vector<EntryId>& messages,
-                            const EntryId& dest, ULONG flags, SCODE* warning)
-      ABSL_LOCKS_EXCLUDED(mu_);
+                            const EntryId& dest, ULONG flags, SCODE* warning,
+                            MapiProgress* progress) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status SetReadFlags(const EntryId& folder,
                             const std::vector<EntryId>& messages, ULONG flags,
-                            SCODE* warning) ABSL_LOCKS_EXCLUDED(mu_);
+                            SCODE* warning, MapiProgress* progress)
+      ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<EntryId> DeliverNewMail(const std::vector<PropValue>& props)
       ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -189,7 +196,7 @@ class Store::Impl {
                                     ULONG flags) const ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<std::vector<Row>> QueryRows(const CallContext& caller,
                                              ViewId view, LONG count,
-                                             ULONG flags)
+                                             ULONG flags, size_t max_bytes)
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<LONG> SeekRow(const CallContext& caller, ViewId view,
                                BOOKMARK origin, LONG count, SCODE* warning)
@@ -281,22 +288,58 @@ class Store::Impl {
                                const FolderCounters& before,
                                NotificationBatch* batch) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // Erases `folder`'s subtree (folders and messages), adding
-  // fnevObjectDeleted for each object bottom-up, and unlinks it from its
-  // parent.
-  void DeleteSubtreeLocked(ObjectNumber folder, NotificationBatch* batch)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Erases message `number` (a message of `folder`), adding
   // fnevObjectDeleted.
   void DeleteMessageLocked(ObjectNumber number, NotificationBatch* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // --- Subtree walks of the long operations (store_subtree.cc), one item
+  // (a message or a folder) at a time, reporting to a ProgressReporter.
+  // A folder a counters change may concern, with its counters before.
+  using CountersBefore = std::pair<ObjectNumber, FolderCounters>;
+  // The items of `folder` as a level of a delete: its subfolders, its
+  // messages and itself.
+  size_t DeleteItemsLocked(ObjectNumber folder) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Erases `root`'s subtree bottom-up (each folder's subfolders, newest
+  // first and each with its own subtree, then its messages, then the
+  // folder), adding fnevObjectDeleted for each object as it goes and
+  // unlinking each folder from its parent. REQUIRES: `root`'s level
+  // (DeleteItemsLocked(root) items) is `reporter`'s current one; the
+  // folders below are entered and left here. Returns false when the
+  // reporter stopped the operation: `survivors` then gets the folders of
+  // the walk still alive (their contents changed), innermost first.
+  bool DeleteTreeLocked(ObjectNumber root, ProgressReporter* reporter,
+                        NotificationBatch* batch,
+                        std::vector<CountersBefore>* survivors)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The items of `folder` as a level of a copy: its messages and, with
+  // `subfolders`, its subfolders.
+  size_t CopyItemsLocked(ObjectNumber folder, bool subfolders) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Copies `folder` (and with `subfolders` its subtree) into `dest_parent`
-  // as `name`, adding fnevObjectCopied for the copy and fnevObjectCreated
-  // for its contents. Returns the copy's number. REQUIRES: dest_parent is
-  // not inside folder's subtree.
-  ObjectNumber CopySubtreeLocked(ObjectNumber folder, ObjectNumber dest_parent,
-                                 const std::string& name, bool subfolders,
-                                 NotificationBatch* batch)
+  // as `name`, in pre-order (a folder, its messages, then its subfolders
+  // oldest first), adding fnevObjectCopied for the copy and
+  // fnevObjectCreated for its contents as it goes; `*copy` gets the copy's
+  // number. REQUIRES: dest_parent is not inside folder's subtree; the
+  // reporter's current level is `folder`'s (CopyItemsLocked items).
+  // Returns false when the reporter stopped the operation.
+  bool CopyTreeLocked(ObjectNumber folder, ObjectNumber dest_parent,
+                      const std::string& name, bool subfolders,
+                      ProgressReporter* reporter, NotificationBatch* batch,
+                      ObjectNumber* copy) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Creates the copy of folder `source` in `parent` (named `name`, or the
+  // source's name when null) and adds fnevObjectCopied {copy, parent,
+  // source, source's parent} (`top`) or fnevObjectCreated {copy, parent}.
+  ObjectNumber NewFolderCopyLocked(ObjectNumber source, ObjectNumber parent,
+                                   const std::string* name, bool top,
+                                   FileTime now, NotificationBatch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Copies the messages of `source` into `copy`, one item each, adding
+  // fnevObjectCreated per message. Returns false when stopped.
+  bool CopyFolderMessagesLocked(ObjectNumber source, ObjectNumber copy,
+                                ProgressReporter* reporter,
+                                NotificationBatch* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Brings every table view up to date with the changes `batch` reports
   // (AddTableEventsLocked), then publishes `batch` as one Hub::Publish call

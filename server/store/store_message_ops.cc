@@ -1,5 +1,15 @@
 // Store::Impl: operations on several saved messages of a folder (delete,
 // copy / move, read flags) and new-mail delivery.
+//
+// Progress (progress_reporter.h): DeleteMessages, CopyMessages and
+// SetReadFlags have one level whose items are the distinct entries of the
+// list, in order (for SetReadFlags with an empty list: the folder's
+// messages) — an entry skipped because it names no message of the folder,
+// or one that needs no change, still counts as an item done. With default
+// limits and 4 entries: GetFlags, GetMin, GetMax, SetLimits(1, 1000,
+// MAPI_TOP_LEVEL), Progress(250, 1, 4), Progress(500, 2, 4), Progress(750,
+// 3, 4), Progress(1000, 4, 4). A cancel stops before the next entry; the
+// counters changes come at the end as usual.
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -28,7 +38,8 @@ void SetWarning(bool partial, SCODE* warning) {
 
 absl::Status Store::Impl::DeleteMessages(const EntryId& folder,
                                          const std::vector<EntryId>& messages,
-                                         ULONG flags, SCODE* warning) {
+                                         ULONG flags, SCODE* warning,
+                                         MapiProgress* progress) {
   MAPINOTIFY_RETURN_IF_ERROR(
       CheckFlags(flags, MESSAGE_DIALOG, "DeleteMessages"));
   MAPINOTIFY_RETURN_IF_ERROR(CheckNonEmpty(messages, "DeleteMessages"));
@@ -41,23 +52,26 @@ absl::Status Store::Impl::DeleteMessages(const EntryId& folder,
   const Folder& source = FolderLocked(folder_number);
   NotificationBatch batch;
   bool partial = false;
+  ProgressReporter reporter(progress);
+  reporter.Begin(numbers.size());
   for (ObjectNumber number : numbers) {
     if (source.messages.count(number) == 0) {
       partial = true;
-      continue;
+    } else {
+      DeleteMessageLocked(number, &batch);
     }
-    DeleteMessageLocked(number, &batch);
+    if (!reporter.ItemDone()) break;
   }
   AddCountersChangeLocked(folder_number, before, &batch);
   PublishLocked(&batch);
-  SetWarning(partial, warning);
+  SetWarning(partial || reporter.incomplete(), warning);
   return absl::OkStatus();
 }
 
 absl::Status Store::Impl::CopyMessages(const EntryId& source,
                                        const std::vector<EntryId>& messages,
                                        const EntryId& dest, ULONG flags,
-                                       SCODE* warning) {
+                                       SCODE* warning, MapiProgress* progress) {
   MAPINOTIFY_RETURN_IF_ERROR(
       CheckFlags(flags, MESSAGE_MOVE | MESSAGE_DIALOG, "CopyMessages"));
   MAPINOTIFY_RETURN_IF_ERROR(CheckNonEmpty(messages, "CopyMessages"));
@@ -75,39 +89,43 @@ absl::Status Store::Impl::CopyMessages(const EntryId& source,
   Folder& to = FolderLocked(dest_number);
   NotificationBatch batch;
   bool partial = false;
+  ProgressReporter reporter(progress);
+  reporter.Begin(numbers.size());
   for (ObjectNumber number : numbers) {
     if (from.messages.count(number) == 0) {
       partial = true;
-      continue;
+    } else if (!move || source_number != dest_number) {
+      // (A move into the source itself has nothing to do.)
+      const ObjectNumber copy = NewNumberLocked();
+      Message& message = messages_[copy];
+      message = messages_.at(number);
+      message.parent = dest_number;
+      to.messages.insert(copy);
+      if (move) {
+        messages_.erase(number);
+        from.messages.erase(number);
+        batch.ObjectMoved(codec_.Encode(copy), MAPI_MESSAGE, dest,
+                          codec_.Encode(number), source);
+      } else {
+        batch.ObjectCopied(codec_.Encode(copy), MAPI_MESSAGE, dest,
+                           codec_.Encode(number), source);
+      }
     }
-    if (move && source_number == dest_number) continue;  // Nothing to do.
-    const ObjectNumber copy = NewNumberLocked();
-    Message& message = messages_[copy];
-    message = messages_.at(number);
-    message.parent = dest_number;
-    to.messages.insert(copy);
-    if (move) {
-      messages_.erase(number);
-      from.messages.erase(number);
-      batch.ObjectMoved(codec_.Encode(copy), MAPI_MESSAGE, dest,
-                        codec_.Encode(number), source);
-    } else {
-      batch.ObjectCopied(codec_.Encode(copy), MAPI_MESSAGE, dest,
-                         codec_.Encode(number), source);
-    }
+    if (!reporter.ItemDone()) break;
   }
   if (source_number != dest_number) {
     AddCountersChangeLocked(source_number, source_before, &batch);
   }
   AddCountersChangeLocked(dest_number, dest_before, &batch);
   PublishLocked(&batch);
-  SetWarning(partial, warning);
+  SetWarning(partial || reporter.incomplete(), warning);
   return absl::OkStatus();
 }
 
 absl::Status Store::Impl::SetReadFlags(const EntryId& folder,
                                        const std::vector<EntryId>& messages,
-                                       ULONG flags, SCODE* warning) {
+                                       ULONG flags, SCODE* warning,
+                                       MapiProgress* progress) {
   MAPINOTIFY_RETURN_IF_ERROR(
       CheckFlags(flags, CLEAR_READ_FLAG | SUPPRESS_RECEIPT | MESSAGE_DIALOG,
                  "SetReadFlags"));
@@ -125,24 +143,28 @@ absl::Status Store::Impl::SetReadFlags(const EntryId& folder,
   const FolderCounters before = CountersLocked(folder_number);
   NotificationBatch batch;
   bool partial = false;
+  ProgressReporter reporter(progress);
+  reporter.Begin(numbers.size());
   for (ObjectNumber number : numbers) {
     if (target.messages.count(number) == 0) {
       partial = true;
-      continue;
+    } else {
+      Message& message = messages_.at(number);
+      const ULONG old_flags = message.flags();
+      const ULONG new_flags =
+          clear ? (old_flags & ~MSGFLAG_READ) : (old_flags | MSGFLAG_READ);
+      if (new_flags != old_flags) {
+        message.props.Set(
+            PropValue{PR_MESSAGE_FLAGS, static_cast<int32_t>(new_flags)});
+        batch.ObjectModified(codec_.Encode(number), MAPI_MESSAGE, folder,
+                             {PR_MESSAGE_FLAGS});
+      }
     }
-    Message& message = messages_.at(number);
-    const ULONG old_flags = message.flags();
-    const ULONG new_flags =
-        clear ? (old_flags & ~MSGFLAG_READ) : (old_flags | MSGFLAG_READ);
-    if (new_flags == old_flags) continue;
-    message.props.Set(
-        PropValue{PR_MESSAGE_FLAGS, static_cast<int32_t>(new_flags)});
-    batch.ObjectModified(codec_.Encode(number), MAPI_MESSAGE, folder,
-                         {PR_MESSAGE_FLAGS});
+    if (!reporter.ItemDone()) break;
   }
   AddCountersChangeLocked(folder_number, before, &batch);
   PublishLocked(&batch);
-  SetWarning(partial, warning);
+  SetWarning(partial || reporter.incomplete(), warning);
   return absl::OkStatus();
 }
 

@@ -244,7 +244,8 @@ absl::StatusOr<ULONG> Store::Impl::GetRowCount(const CallContext& caller,
 }
 
 absl::StatusOr<std::vector<Row>> Store::Impl::QueryRows(
-    const CallContext& caller, ViewId id, LONG count, ULONG flags) {
+    const CallContext& caller, ViewId id, LONG count, ULONG flags,
+    size_t max_bytes) {
   MAPINOTIFY_RETURN_IF_ERROR(CheckFlags(flags, TBL_NOADVANCE, "QueryRows"));
   if (count == 0) {
     return MapiError(MAPI_E_INVALID_PARAMETER, "QueryRows: a count of 0");
@@ -252,7 +253,7 @@ absl::StatusOr<std::vector<Row>> Store::Impl::QueryRows(
   WriteLock lock(this);
   MAPINOTIFY_ASSIGN_OR_RETURN(TableViewState * view, ViewLocked(caller, id));
   return view->table.QueryRows(count, (flags & TBL_NOADVANCE) == 0,
-                               kMaxQueryRows, kMaxQueryRowsBytes);
+                               kMaxQueryRows, max_bytes);
 }
 
 absl::StatusOr<LONG> Store::Impl::SeekRow(const CallContext& caller, ViewId id,

@@ -1,10 +1,9 @@
-// Store::Impl: lookups in the folder tree, counters, the subtree walks
-// behind copy / delete, publishing, listings and the consistency check.
-#include <algorithm>
+// Store::Impl: lookups in the folder tree, counters, publishing, listings
+// and the consistency check.
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "mapinotify/status.h"
@@ -68,6 +67,8 @@ absl::StatusOr<std::vector<ObjectNumber>> Store::Impl::DecodeListLocked(
     const std::vector<EntryId>& ids) const {
   std::vector<ObjectNumber> numbers;
   numbers.reserve(ids.size());
+  absl::flat_hash_set<ObjectNumber> seen;  // Linear time for long lists.
+  seen.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
     absl::StatusOr<ObjectNumber> number = codec_.Decode(ids[i]);
     if (!number.ok()) {
@@ -75,9 +76,7 @@ absl::StatusOr<std::vector<ObjectNumber>> Store::Impl::DecodeListLocked(
                        absl::StrCat("entry id ", i, " of the list: ",
                                     number.status().message()));
     }
-    if (std::find(numbers.begin(), numbers.end(), *number) == numbers.end()) {
-      numbers.push_back(*number);
-    }
+    if (seen.insert(*number).second) numbers.push_back(*number);
   }
   return numbers;
 }
@@ -148,71 +147,6 @@ void Store::Impl::DeleteMessageLocked(ObjectNumber number,
   FolderLocked(folder).messages.erase(number);
   batch->ObjectDeleted(codec_.Encode(number), MAPI_MESSAGE,
                        codec_.Encode(folder));
-}
-
-void Store::Impl::DeleteSubtreeLocked(ObjectNumber root,
-                                      NotificationBatch* batch) {
-  std::vector<ObjectNumber> order = SubtreeLocked(root);
-  // Reversed pre-order: every folder after all of its descendants.
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    Folder& folder = FolderLocked(*it);
-    const EntryId folder_id = codec_.Encode(*it);
-    for (ObjectNumber m : folder.messages) {
-      messages_.erase(m);
-      batch->ObjectDeleted(codec_.Encode(m), MAPI_MESSAGE, folder_id);
-    }
-    batch->ObjectDeleted(folder_id, MAPI_FOLDER, ParentIdLocked(*it));
-  }
-  FolderLocked(FolderLocked(root).parent).subfolders.erase(root);
-  for (ObjectNumber number : order) folders_.erase(number);
-}
-
-ObjectNumber Store::Impl::CopySubtreeLocked(ObjectNumber folder,
-                                            ObjectNumber dest_parent,
-                                            const std::string& name,
-                                            bool subfolders,
-                                            NotificationBatch* batch) {
-  const FileTime now = FileTimeNow();
-  ObjectNumber top = 0;
-  // (source folder, parent of its copy), visited in pre-order.
-  std::vector<std::pair<ObjectNumber, ObjectNumber>> stack = {
-      {folder, dest_parent}};
-  while (!stack.empty()) {
-    const auto [source, parent] = stack.back();
-    stack.pop_back();
-    const ObjectNumber number = NewNumberLocked();
-    const Folder& original = FolderLocked(source);
-    Folder& copy = folders_[number];
-    copy.parent = parent;
-    copy.folder_type = FOLDER_GENERIC;
-    copy.props = original.props;
-    copy.created = copy.modified = now;
-    FolderLocked(parent).subfolders.insert(number);
-    const EntryId copy_id = codec_.Encode(number);
-    if (top == 0) {
-      top = number;
-      copy.props.Set(PropValue{PR_DISPLAY_NAME, name});
-      batch->ObjectCopied(copy_id, MAPI_FOLDER, codec_.Encode(parent),
-                          codec_.Encode(source), ParentIdLocked(source));
-    } else {
-      batch->ObjectCreated(copy_id, MAPI_FOLDER, codec_.Encode(parent));
-    }
-    for (ObjectNumber m : original.messages) {
-      const ObjectNumber message = NewNumberLocked();
-      Message& duplicate = messages_[message];
-      duplicate = messages_.at(m);
-      duplicate.parent = number;
-      copy.messages.insert(message);
-      batch->ObjectCreated(codec_.Encode(message), MAPI_MESSAGE, copy_id);
-    }
-    if (subfolders) {
-      for (auto it = original.subfolders.rbegin();
-           it != original.subfolders.rend(); ++it) {
-        stack.emplace_back(*it, number);
-      }
-    }
-  }
-  return top;
 }
 
 void Store::Impl::PublishLocked(NotificationBatch* batch) {

@@ -2,15 +2,41 @@
 
 #include <algorithm>
 #include <utility>
+#include <variant>
 
 #include "mapinotify/status.h"
 #include "server/store/restriction.h"
 
 namespace mapinotify::server::store {
 
+namespace {
+
+// The content bytes of a value on the wire, plus kWireBytesPerElement for
+// each element of a multi-valued one (see RowByteSize).
+struct WireContent {
+  size_t operator()(const std::string& s) const { return s.size(); }
+  size_t operator()(const Binary& b) const { return b.bytes.size(); }
+  size_t operator()(const Guid&) const { return 16; }
+  template <typename T>
+  size_t operator()(const std::vector<T>& values) const {
+    size_t total = 0;
+    for (const T& v : values) total += kWireBytesPerElement + (*this)(v);
+    return total;
+  }
+  // Scalars: kWireBytesPerValue already covers a 10-byte varint.
+  template <typename T>
+  size_t operator()(const T&) const {
+    return 0;
+  }
+};
+
+}  // namespace
+
 size_t RowByteSize(const Row& row) {
   size_t total = 0;
-  for (const PropValue& value : row) total += 4 + PropValueByteSize(value);
+  for (const PropValue& value : row) {
+    total += kWireBytesPerValue + std::visit(WireContent(), value.value);
+  }
   return total;
 }
 

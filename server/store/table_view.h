@@ -59,7 +59,15 @@ struct RowEvent {
   Row columns;
 };
 
-// An estimate of the bytes `row` takes: 4 per value plus PropValueByteSize.
+// An upper bound of the bytes `row` takes on the wire as a v1.Row: for each
+// value kWireBytesPerValue (the row entry's key and length, the tag, the
+// oneof's key and length, and up to a 10-byte varint) plus its string,
+// binary or GUID bytes, and for each element of a multi-valued value
+// kWireBytesPerElement (key, length or varint) plus the element's bytes.
+// QueryRows and QueryAllRows budget answers with it, so an answer within
+// their byte limit fits in a gRPC message of that size plus one row.
+inline constexpr size_t kWireBytesPerValue = 32;
+inline constexpr size_t kWireBytesPerElement = 12;
 size_t RowByteSize(const Row& row);
 
 class TableView {

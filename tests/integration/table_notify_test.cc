@@ -17,22 +17,10 @@
 #include "mapinotify/store.h"
 #include "mapinotify/table.h"
 #include "tests/integration/store_test_util.h"
+#include "tests/integration/table_test_util.h"
 
 namespace mapinotify::testing {
 namespace {
-
-using Strings = std::vector<std::string>;
-
-EntryId SaveMessage(MsgStore& store, const EntryId& folder,
-                    const std::string& subject) {
-  auto m = store.CreateMessage(folder, 0);
-  EXPECT_TRUE(m.ok()) << m.status();
-  if (!m.ok()) return {};
-  EXPECT_TRUE((*m)->SetProps({{PR_SUBJECT, subject}}).ok());
-  auto id = (*m)->SaveChanges(0);
-  EXPECT_TRUE(id.ok()) << id.status();
-  return id.ok() ? *id : EntryId();
-}
 
 absl::Status SetSubject(MsgStore& store, const EntryId& id,
                         const std::string& subject) {
@@ -41,13 +29,6 @@ absl::Status SetSubject(MsgStore& store, const EntryId& id,
   auto problems = (*m)->SetProps({{PR_SUBJECT, subject}});
   if (!problems.ok()) return problems.status();
   return (*m)->SaveChanges(0).status();
-}
-
-const PropValue* Find(const Row& row, ULONG tag) {
-  for (const PropValue& v : row) {
-    if (v.tag == tag) return &v;
-  }
-  return nullptr;
 }
 
 // The bytes of a PR_INSTANCE_KEY value; "" for PR_NULL (no prior row).
@@ -59,21 +40,6 @@ std::string KeyBytes(const PropValue& v) {
   if (b == nullptr) return "<bad>";
   EXPECT_EQ(b->bytes.size(), 8u);
   return b->bytes;
-}
-
-std::string KeyOf(const Row& row) {
-  const PropValue* v = Find(row, PR_INSTANCE_KEY);
-  if (v == nullptr) {
-    ADD_FAILURE() << "row without PR_INSTANCE_KEY";
-    return "";
-  }
-  return KeyBytes(*v);
-}
-
-std::string SubjectOf(const Row& row) {
-  const PropValue* v = Find(row, PR_SUBJECT);
-  const auto* s = v == nullptr ? nullptr : std::get_if<std::string>(&v->value);
-  return s == nullptr ? "<none>" : *s;
 }
 
 // A table notification, flattened for comparison.
@@ -139,7 +105,8 @@ Strings Subjects(Table& table) {
   EXPECT_TRUE(snapshot.ok()) << snapshot.status();
   Strings out;
   if (snapshot.ok()) {
-    for (const Row& row : snapshot->rows) out.push_back(SubjectOf(row));
+    for (const Row& row : snapshot->rows)
+      out.push_back(StringOf(row, PR_SUBJECT));
   }
   return out;
 }
@@ -290,7 +257,7 @@ TEST_F(TableNotify, ChangingASortedColumnMovesTheRow) {
   EXPECT_EQ(moved.event, TABLE_ROW_MODIFIED);
   EXPECT_EQ(moved.index, keys[0]);
   EXPECT_EQ(moved.prior, keys[1]);
-  EXPECT_EQ(SubjectOf(moved.row), "d");
+  EXPECT_EQ(StringOf(moved.row, PR_SUBJECT), "d");
   EXPECT_EQ(Subjects(*table), (Strings{"c", "d", "e"}));
 
   ASSERT_TRUE(SetSubject(*store_, e, "b").ok());  // e moves to the front.
@@ -361,7 +328,7 @@ TEST_F(TableNotify, RowsLeavingAndEnteringTheRestrictionAreDeletedAndAdded) {
   Event in1 = NextOne(reader);
   EXPECT_EQ(in1.event, TABLE_ROW_ADDED);
   EXPECT_EQ(in1.prior, "");
-  EXPECT_EQ(SubjectOf(in1.row), "m1");
+  EXPECT_EQ(StringOf(in1.row, PR_SUBJECT), "m1");
   ASSERT_TRUE(store_->SetReadFlags(folder_, {ids[2]}, CLEAR_READ_FLAG).ok());
   Event in2 = NextOne(reader);
   EXPECT_EQ(in2.event, TABLE_ROW_ADDED);
@@ -486,7 +453,7 @@ TEST_F(TableNotify, AsyncChangesReportTheirCompletionOrTheirError) {
   SaveMessage(*store_, folder_, "m3");
   Event added = NextOne(reader);
   EXPECT_EQ(added.event, TABLE_ROW_ADDED);
-  EXPECT_EQ(SubjectOf(added.row), "m3");
+  EXPECT_EQ(StringOf(added.row, PR_SUBJECT), "m3");
 }
 
 TEST_F(TableNotify, AClosedOrUnknownViewCannotBeAdvised) {

@@ -17,49 +17,14 @@
 #include "mapinotify/store.h"
 #include "mapinotify/table.h"
 #include "tests/integration/store_test_util.h"
+#include "tests/integration/table_test_util.h"
 
 namespace mapinotify::testing {
 namespace {
 
-using Strings = std::vector<std::string>;
-
-EntryId SaveMessage(MsgStore& store, const EntryId& folder,
-                    const std::string& subject) {
-  auto m = store.CreateMessage(folder, 0);
-  EXPECT_TRUE(m.ok()) << m.status();
-  if (!m.ok()) return {};
-  EXPECT_TRUE((*m)->SetProps({{PR_SUBJECT, subject}}).ok());
-  auto id = (*m)->SaveChanges(0);
-  EXPECT_TRUE(id.ok()) << id.status();
-  return id.ok() ? *id : EntryId();
-}
-
-const PropValue* Find(const Row& row, ULONG tag) {
-  for (const PropValue& v : row) {
-    if (v.tag == tag) return &v;
-  }
-  return nullptr;
-}
-
-// PR_INSTANCE_KEY of `row` ("" and a failure when it has none).
-std::string KeyOf(const Row& row) {
-  const PropValue* v = Find(row, PR_INSTANCE_KEY);
-  const Binary* b = v == nullptr ? nullptr : std::get_if<Binary>(&v->value);
-  if (b == nullptr || b->bytes.size() != 8) {
-    ADD_FAILURE() << "row without an 8-byte PR_INSTANCE_KEY";
-    return "";
-  }
-  return b->bytes;
-}
-
 Strings Subjects(const std::vector<Row>& rows) {
   Strings out;
-  for (const Row& row : rows) {
-    const PropValue* v = Find(row, PR_SUBJECT);
-    const auto* s =
-        v == nullptr ? nullptr : std::get_if<std::string>(&v->value);
-    out.push_back(s == nullptr ? "<none>" : *s);
-  }
+  for (const Row& row : rows) out.push_back(StringOf(row, PR_SUBJECT));
   return out;
 }
 

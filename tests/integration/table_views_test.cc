@@ -26,6 +26,7 @@
 #include "mapinotify/v1/store.grpc.pb.h"
 #include "mapinotify/v1/table.grpc.pb.h"
 #include "tests/integration/store_test_util.h"
+#include "tests/integration/table_test_util.h"
 
 namespace mapinotify::testing {
 namespace {
@@ -37,51 +38,6 @@ void ExpectError(const absl::Status& status, absl::StatusCode code,
   EXPECT_EQ(status.code(), code) << status;
   EXPECT_EQ(ScodeOf(status), scode) << status;
   EXPECT_FALSE(status.message().empty());
-}
-
-// Saves a new message with `props` in `folder`; its entry id.
-EntryId SaveMessage(MsgStore& store, const EntryId& folder,
-                    const std::vector<PropValue>& props) {
-  auto m = store.CreateMessage(folder, 0);
-  EXPECT_TRUE(m.ok()) << m.status();
-  if (!m.ok()) return {};
-  auto problems = (*m)->SetProps(props);
-  EXPECT_TRUE(problems.ok()) << problems.status();
-  if (problems.ok()) {
-    EXPECT_TRUE(problems->empty());
-  }
-  auto id = (*m)->SaveChanges(0);
-  EXPECT_TRUE(id.ok()) << id.status();
-  return id.ok() ? *id : EntryId();
-}
-
-const PropValue* Find(const Row& row, ULONG tag) {
-  for (const PropValue& v : row) {
-    if (v.tag == tag) return &v;
-  }
-  return nullptr;
-}
-
-// PR_INSTANCE_KEY of `row`: every row has one, 8 bytes.
-std::string KeyOf(const Row& row) {
-  const PropValue* v = Find(row, PR_INSTANCE_KEY);
-  if (v == nullptr) {
-    ADD_FAILURE() << "row without PR_INSTANCE_KEY";
-    return "";
-  }
-  const Binary* b = std::get_if<Binary>(&v->value);
-  if (b == nullptr || b->bytes.size() != 8) {
-    ADD_FAILURE() << "PR_INSTANCE_KEY is not 8 bytes of PT_BINARY";
-    return "";
-  }
-  return b->bytes;
-}
-
-std::string StringOf(const Row& row, ULONG tag) {
-  const PropValue* v = Find(row, tag);
-  if (v == nullptr) return "<missing>";
-  if (const auto* s = std::get_if<std::string>(&v->value)) return *s;
-  return "<not a string>";
 }
 
 // The subjects of `rows`, checking that each carries its own
@@ -104,8 +60,6 @@ std::vector<std::string> Names(const std::vector<Row>& rows) {
   }
   return out;
 }
-
-using Strings = std::vector<std::string>;
 
 // Every row of `table` from the beginning (the cursor ends at the end).
 Strings AllSubjects(Table& table) {
@@ -634,13 +588,13 @@ TEST_F(TableViews, QueryAllRowsIsOneSnapshotAndLeavesTheCursor) {
 }
 
 TEST_F(TableViews, BigRowsComeInSeveralAnswersAndNeverOverflowAMessage) {
-  // Three 300 KiB bodies: QueryRows hands them out over several answers;
+  // Three 400 KiB bodies: QueryRows hands them out over several answers;
   // together they do not fit in one 1 MiB message.
   for (int i = 0; i < 3; ++i) {
     SaveMessage(
         *store_, folder_,
         {{PR_SUBJECT, absl::StrCat("big", i)},
-         {PR_BODY, std::string(300 * 1024, static_cast<char>('a' + i))}});
+         {PR_BODY, std::string(400 * 1024, static_cast<char>('a' + i))}});
   }
   auto table = OpenContents(folder_);
   ASSERT_NE(table, nullptr);
@@ -659,10 +613,9 @@ TEST_F(TableViews, BigRowsComeInSeveralAnswersAndNeverOverflowAMessage) {
   ExpectError(table->QueryAllRows().status(),
               absl::StatusCode::kResourceExhausted, MAPI_E_TABLE_TOO_BIG);
 
-  // Thousands of columns the rows lack: each PT_ERROR value weighs a few
-  // bytes as the store counts values, about twenty on the wire. QueryRows
-  // still answers with what fits in a message, and QueryAllRows refuses
-  // cleanly what does not.
+  // Thousands of columns the rows lack: each PT_ERROR value is all framing
+  // on the wire (about twenty bytes). QueryRows still answers with what
+  // fits in a message, and QueryAllRows refuses cleanly what does not.
   for (int i = 0; i < 20; ++i) {
     SaveMessage(*store_, folder_, {{PR_SUBJECT, absl::StrCat("n", i)}});
   }

@@ -17,6 +17,7 @@
 #include "mapinotify/status.h"
 #include "mapinotify/table_types.h"
 #include "server/store/store.h"
+#include "server/store/table_view.h"
 #include "tests/unit/store_tables_testing.h"
 
 namespace mapinotify::server::store {
@@ -607,9 +608,11 @@ TEST_F(StoreTablesTest, QueryAllRowsSnapshotAndLimits) {
   EXPECT_EQ(h_.store.QueryPosition(kCaller, view).value().row, 1u);
   EXPECT_EQ(Scode(h_.store.QueryAllRows(kCaller, view, 2, 1000)),
             MAPI_E_TABLE_TOO_BIG);
-  // Each row: "n" (4 + 4) + PR_NULL (4) = 12 bytes.
-  EXPECT_TRUE(h_.store.QueryAllRows(kCaller, view, 3, 36).ok());
-  EXPECT_EQ(Scode(h_.store.QueryAllRows(kCaller, view, 3, 35)),
+  // Each row, as RowByteSize bounds its wire size: two values' framing and
+  // the one byte of "n".
+  const size_t row = 2 * kWireBytesPerValue + 1;
+  EXPECT_TRUE(h_.store.QueryAllRows(kCaller, view, 3, 3 * row).ok());
+  EXPECT_EQ(Scode(h_.store.QueryAllRows(kCaller, view, 3, 3 * row - 1)),
             MAPI_E_TABLE_TOO_BIG);
 }
 

@@ -17,9 +17,11 @@
 #include <utility>
 #include <vector>
 
+#include "common/internal/proto_convert.h"
 #include "gtest/gtest.h"
 #include "mapinotify/mapi.h"
 #include "mapinotify/status.h"
+#include "mapinotify/v1/mapi.pb.h"
 
 namespace mapinotify::server::store {
 namespace {
@@ -171,9 +173,9 @@ TEST(TableViewTest, QueryRowsLimits) {
   TableView view = Plain(6);
   EXPECT_EQ(Keys(view.QueryRows(5, true, 2, 1 << 20)),
             (std::vector<uint64_t>{1, 2}));
-  // Each row: PT_I8 (4 + 8) + an empty string (4 + 2) = 18 bytes.
-  ASSERT_EQ(RowByteSize(view.rows()[0].columns), 18u);
-  EXPECT_EQ(Keys(view.QueryRows(5, true, 100, 36)),
+  // Each row: a PT_I8 and an empty string, framing only (2 x 32 bytes).
+  ASSERT_EQ(RowByteSize(view.rows()[0].columns), 2 * kWireBytesPerValue);
+  EXPECT_EQ(Keys(view.QueryRows(5, true, 100, 4 * kWireBytesPerValue)),
             (std::vector<uint64_t>{3, 4}));
   // At least one row, whatever the byte limit.
   EXPECT_EQ(Keys(view.QueryRows(5, true, 100, 1)), std::vector<uint64_t>{5});
@@ -490,6 +492,45 @@ TEST(TableViewTest, RandomChangesKeepAMirrorCursorAndBookmarkExact) {
       ASSERT_EQ(AtCursor(view), mirror.cursor) << "step " << step;
     }
   }
+}
+
+// RowByteSize bounds the wire size from above, for every value type and
+// the worst cases of each (negative varints, empty and long strings,
+// multi-valued values of empty elements, PT_ERROR, PR_NULL).
+TEST(TableViewTest, RowByteSizeBoundsTheWireSize) {
+  const std::string long_text(3000, 'x');
+  const Row row = {
+      {PR_NULL, std::monostate{}},
+      {PROP_TAG(PT_LONG, 0x6701), int32_t{-1}},
+      {PROP_TAG(PT_I8, 0x6702), std::numeric_limits<int64_t>::min()},
+      {PROP_TAG(PT_BOOLEAN, 0x6703), true},
+      {PROP_TAG(PT_DOUBLE, 0x6704), -1.5},
+      {PROP_TAG(PT_SYSTIME, 0x6705), FileTime{~uint64_t{0}}},
+      {PROP_TAG(PT_UNICODE, 0x6706), std::string()},
+      {PROP_TAG(PT_UNICODE, 0x6707), long_text},
+      {PROP_TAG(PT_BINARY, 0x6708), Binary{long_text}},
+      {PROP_TAG(PT_CLSID, 0x6709), Guid{}},
+      {PROP_TAG(PT_ERROR, 0xFFFE), ErrorValue{MAPI_E_NOT_FOUND}},
+      {PROP_TAG(PT_MV_LONG, 0x670A), std::vector<int32_t>(50, -1)},
+      {PROP_TAG(PT_MV_I8, 0x670B), std::vector<int64_t>(50, -1)},
+      {PROP_TAG(PT_MV_DOUBLE, 0x670C), std::vector<double>(50, 1.0)},
+      {PROP_TAG(PT_MV_SYSTIME, 0x670D), std::vector<FileTime>(50)},
+      {PROP_TAG(PT_MV_UNICODE, 0x670E), std::vector<std::string>(50)},
+      {PROP_TAG(PT_MV_BINARY, 0x670F), std::vector<Binary>(50)},
+      {PROP_TAG(PT_MV_CLSID, 0x6710), std::vector<Guid>(50)},
+  };
+  v1::Row wire;
+  for (const PropValue& value : row) {
+    ASSERT_TRUE(::mapinotify::internal::ToProto(value, wire.add_props()).ok())
+        << value.tag;
+    v1::Row one;
+    ASSERT_TRUE(::mapinotify::internal::ToProto(value, one.add_props()).ok());
+    EXPECT_GE(RowByteSize({value}), one.ByteSizeLong())
+        << "tag 0x" << std::hex << value.tag;
+  }
+  EXPECT_GE(RowByteSize(row), wire.ByteSizeLong());
+  // And not wildly above it: the bound is for budgeting, not padding.
+  EXPECT_LE(RowByteSize(row), 2 * wire.ByteSizeLong());
 }
 
 }  // namespace
