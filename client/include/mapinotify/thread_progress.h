@@ -28,8 +28,8 @@ class ThreadSafeProgress : public MapiProgress {
   ULONG GetFlags() override ABSL_LOCKS_EXCLUDED(mu_);
   ULONG GetMax() override ABSL_LOCKS_EXCLUDED(mu_);
   ULONG GetMin() override ABSL_LOCKS_EXCLUDED(mu_);
-  void SetLimits(const ULONG* min, const ULONG* max, const ULONG* flags) override
-      ABSL_LOCKS_EXCLUDED(mu_);
+  void SetLimits(const ULONG* min, const ULONG* max,
+                 const ULONG* flags) override ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   absl::Mutex mu_;

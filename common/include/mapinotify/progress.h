@@ -64,8 +64,7 @@ class BasicProgress : public MapiProgress {
 
  protected:
   // Called by Progress after recording; its answer is Progress's.
-  virtual SCODE OnProgress(ULONG /*value*/, ULONG /*count*/,
-                           ULONG /*total*/) {
+  virtual SCODE OnProgress(ULONG /*value*/, ULONG /*count*/, ULONG /*total*/) {
     return S_OK;
   }
 

@@ -135,8 +135,8 @@ struct Restriction {
   }
 
   friend bool operator==(const Restriction& a, const Restriction& b) {
-    return a.type == b.type && a.children == b.children &&
-           a.relop == b.relop && a.fuzzy_level == b.fuzzy_level &&
+    return a.type == b.type && a.children == b.children && a.relop == b.relop &&
+           a.fuzzy_level == b.fuzzy_level &&
            a.bitmask_relation == b.bitmask_relation && a.tag == b.tag &&
            a.tag2 == b.tag2 && a.mask == b.mask && a.size == b.size &&
            a.value == b.value;
