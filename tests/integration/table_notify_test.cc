@@ -144,17 +144,9 @@ void Apply(const Event& e, Strings* keys) {
   }
 }
 
-class TableNotify : public ::testing::Test {
+class TableNotify : public TableFixture {
  protected:
-  void SetUp() override {
-    f_ = OpenStoreFixture();
-    ASSERT_NE(f_.store, nullptr);
-    store_ = f_.store.get();
-    auto folder =
-        store_->CreateFolder(store_->ipm_subtree_id(), "Notify", "", 0);
-    ASSERT_TRUE(folder.ok()) << folder.status();
-    folder_ = *folder;
-  }
+  void SetUp() override { OpenWithFolder("Notify"); }
 
   std::unique_ptr<Table> Open(const EntryId& folder) {
     auto table = store_->OpenContentsTable(folder);
@@ -168,10 +160,6 @@ class TableNotify : public ::testing::Test {
                            AdviseTarget::TableView(table.view_id()),
                            fnevTableModified);
   }
-
-  StoreFixture f_;
-  MsgStore* store_ = nullptr;
-  EntryId folder_;
 };
 
 TEST_F(TableNotify, RowsAddedModifiedAndDeletedInTheViewsColumns) {

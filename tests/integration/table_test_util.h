@@ -11,6 +11,7 @@
 #include "mapinotify/mapi.h"
 #include "mapinotify/notification.h"
 #include "mapinotify/store.h"
+#include "tests/integration/store_test_util.h"
 
 namespace mapinotify::testing {
 
@@ -68,6 +69,24 @@ inline std::string StringOf(const Row& row, ULONG tag) {
   if (const auto* s = std::get_if<std::string>(&v->value)) return *s;
   return "<not a string>";
 }
+
+// A fixture with a session, its store and a fresh folder under the IPM
+// subtree: SetUp of a table test calls OpenWithFolder(name).
+class TableFixture : public ::testing::Test {
+ protected:
+  void OpenWithFolder(const std::string& name) {
+    f_ = OpenStoreFixture();
+    ASSERT_NE(f_.store, nullptr);
+    store_ = f_.store.get();
+    auto folder = store_->CreateFolder(store_->ipm_subtree_id(), name, "", 0);
+    ASSERT_TRUE(folder.ok()) << folder.status();
+    folder_ = *folder;
+  }
+
+  StoreFixture f_;
+  MsgStore* store_ = nullptr;
+  EntryId folder_;
+};
 
 }  // namespace mapinotify::testing
 

@@ -40,21 +40,9 @@ ULONG Position(Table& table) {
   return position.ok() ? position->row : ~0u;
 }
 
-class TableThreads : public ::testing::Test {
+class TableThreads : public TableFixture {
  protected:
-  void SetUp() override {
-    f_ = OpenStoreFixture();
-    ASSERT_NE(f_.store, nullptr);
-    store_ = f_.store.get();
-    auto folder =
-        store_->CreateFolder(store_->ipm_subtree_id(), "Threads", "", 0);
-    ASSERT_TRUE(folder.ok()) << folder.status();
-    folder_ = *folder;
-  }
-
-  StoreFixture f_;
-  MsgStore* store_ = nullptr;
-  EntryId folder_;
+  void SetUp() override { OpenWithFolder("Threads"); }
 };
 
 TEST_F(TableThreads, TwoViewsOfOneFolderOnOneThreadMoveIndependently) {

@@ -77,17 +77,9 @@ void ExpectPosition(Table& table, ULONG row, ULONG count) {
   EXPECT_EQ(position->denominator, count);
 }
 
-class TableViews : public ::testing::Test {
+class TableViews : public TableFixture {
  protected:
-  void SetUp() override {
-    f_ = OpenStoreFixture();
-    ASSERT_NE(f_.store, nullptr);
-    store_ = f_.store.get();
-    auto folder =
-        store_->CreateFolder(store_->ipm_subtree_id(), "Views", "", 0);
-    ASSERT_TRUE(folder.ok()) << folder.status();
-    folder_ = *folder;
-  }
+  void SetUp() override { OpenWithFolder("Views"); }
 
   std::unique_ptr<Table> OpenContents(const EntryId& folder) {
     auto table = store_->OpenContentsTable(folder);
@@ -104,10 +96,6 @@ class TableViews : public ::testing::Test {
     }
     return ids;
   }
-
-  StoreFixture f_;
-  MsgStore* store_ = nullptr;
-  EntryId folder_;
 };
 
 TEST_F(TableViews, ContentsTableHasTheDefaultColumnsAndEveryMessage) {
