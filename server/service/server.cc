@@ -54,7 +54,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       };
   server->notifications_ = std::make_unique<NotificationsService>(
       server->hub_.get(), std::move(options.notifications));
-  server->store_service_ = std::make_unique<StoreService>(store);
+  server->store_service_ =
+      std::make_unique<StoreService>(store, options.operations);
   server->table_service_ =
       std::make_unique<TableService>(store, options.max_message_bytes);
 

@@ -40,6 +40,9 @@ struct ServerOptions {
   // store's entry id; `on_session_end` is chained after the server's own
   // (which releases the session's open store handles).
   NotificationsService::Options notifications;
+  // Store.RunOperation's long operations: worker threads and the most
+  // running or queued at once.
+  OperationRunner::Options operations;
   // Largest gRPC message accepted or sent (DESIGN.md section 3: 1 MiB).
   size_t max_message_bytes = 1 << 20;
 };

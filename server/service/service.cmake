@@ -3,7 +3,11 @@
 add_library(mapinotify_server STATIC
   service/caller.cc
   service/grpc_status.cc
+  service/long_operations.cc
   service/notifications_service.cc
+  service/operation_reactor.cc
+  service/operation_runner.cc
+  service/request_checks.cc
   service/server.cc
   service/store_service.cc
   service/table_service.cc)

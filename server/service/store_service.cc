@@ -14,6 +14,9 @@
 #include "mapinotify/status.h"
 #include "server/service/caller.h"
 #include "server/service/grpc_status.h"
+#include "server/service/long_operations.h"
+#include "server/service/operation_reactor.h"
+#include "server/service/request_checks.h"
 
 namespace mapinotify::server {
 namespace {
@@ -22,9 +25,6 @@ namespace {
 // takes). Checked here so that the wire contract holds whatever the store
 // does with them.
 constexpr ULONG kCreateFolderFlags = OPEN_IF_EXISTS;
-constexpr ULONG kCopyFolderFlags = FOLDER_MOVE | COPY_SUBFOLDERS;
-constexpr ULONG kDeleteFolderFlags = DEL_FOLDERS | DEL_MESSAGES;
-constexpr ULONG kEmptyFolderFlags = DEL_ASSOCIATED;
 constexpr ULONG kCreateMessageFlags =
     MAPI_DEFERRED_ERRORS | MAPINOTIFY_THREAD_AWARE;
 constexpr ULONG kOpenMessageFlags = MAPI_MODIFY | MAPI_BEST_ACCESS |
@@ -32,101 +32,9 @@ constexpr ULONG kOpenMessageFlags = MAPI_MODIFY | MAPI_BEST_ACCESS |
                                     MAPINOTIFY_THREAD_AWARE;
 constexpr ULONG kSaveChangesFlags = KEEP_OPEN_READONLY | KEEP_OPEN_READWRITE |
                                     FORCE_SAVE | MAPI_DEFERRED_ERRORS;
-constexpr ULONG kDeleteMessagesFlags = MESSAGE_DIALOG;
-constexpr ULONG kCopyMessagesFlags = MESSAGE_MOVE | MESSAGE_DIALOG;
-constexpr ULONG kSetReadFlagsFlags =
-    SUPPRESS_RECEIPT | MESSAGE_DIALOG | CLEAR_READ_FLAG;
 constexpr ULONG kOpenContentsTableFlags = MAPI_DEFERRED_ERRORS;
 constexpr ULONG kOpenHierarchyTableFlags =
     CONVENIENT_DEPTH | MAPI_DEFERRED_ERRORS;
-
-absl::Status CheckEntryId(const std::string& id, absl::string_view field) {
-  if (id.empty()) {
-    return MapiError(MAPI_E_INVALID_ENTRYID,
-                     absl::StrCat(field, ": empty entry id"));
-  }
-  if (id.size() > StoreService::kMaxEntryIdBytes) {
-    return MapiError(
-        MAPI_E_INVALID_ENTRYID,
-        absl::StrCat(field, ": entry id of ", id.size(), " bytes exceeds ",
-                     StoreService::kMaxEntryIdBytes));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckFlags(uint32_t flags, ULONG allowed, absl::string_view call) {
-  if ((flags & ~allowed) != 0) {
-    return MapiError(
-        MAPI_E_UNKNOWN_FLAGS,
-        absl::StrCat(call, ": unknown flags 0x", absl::Hex(flags & ~allowed),
-                     " (defined: 0x", absl::Hex(allowed), ")"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckCount(size_t count, size_t max, absl::string_view field) {
-  if (count > max) {
-    return MapiError(MAPI_E_TOO_BIG,
-                     absl::StrCat(field, ": ", count, " items exceed ", max));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckName(const std::string& name, absl::string_view field,
-                       bool allow_empty) {
-  if (name.empty() && !allow_empty) {
-    return MapiError(MAPI_E_INVALID_PARAMETER,
-                     absl::StrCat(field, ": empty folder name"));
-  }
-  if (name.size() > StoreService::kMaxNameBytes) {
-    return MapiError(MAPI_E_STRING_TOO_LONG,
-                     absl::StrCat(field, ": ", name.size(), " bytes exceed ",
-                                  StoreService::kMaxNameBytes));
-  }
-  return absl::OkStatus();
-}
-
-template <typename Repeated>
-absl::StatusOr<std::vector<EntryId>> EntryIdsFrom(const Repeated& ids,
-                                                  absl::string_view field) {
-  MAPINOTIFY_RETURN_IF_ERROR(CheckCount(static_cast<size_t>(ids.size()),
-                                        StoreService::kMaxEntryIds, field));
-  std::vector<EntryId> out;
-  out.reserve(static_cast<size_t>(ids.size()));
-  for (int i = 0; i < ids.size(); ++i) {
-    MAPINOTIFY_RETURN_IF_ERROR(
-        CheckEntryId(ids.Get(i), absl::StrCat(field, "[", i, "]")));
-    out.push_back(ids.Get(i));
-  }
-  return out;
-}
-
-template <typename Repeated>
-absl::StatusOr<std::vector<ULONG>> TagsFrom(const Repeated& tags,
-                                            absl::string_view field) {
-  MAPINOTIFY_RETURN_IF_ERROR(CheckCount(static_cast<size_t>(tags.size()),
-                                        StoreService::kMaxProps, field));
-  return std::vector<ULONG>(tags.begin(), tags.end());
-}
-
-template <typename Repeated>
-absl::StatusOr<std::vector<PropValue>> PropsFrom(const Repeated& values,
-                                                 absl::string_view field) {
-  MAPINOTIFY_RETURN_IF_ERROR(CheckCount(static_cast<size_t>(values.size()),
-                                        StoreService::kMaxProps, field));
-  std::vector<PropValue> out;
-  out.reserve(static_cast<size_t>(values.size()));
-  for (int i = 0; i < values.size(); ++i) {
-    absl::StatusOr<PropValue> value = internal::FromProto(values.Get(i));
-    if (!value.ok()) {
-      return MapiError(
-          ScodeOf(value.status()),
-          absl::StrCat(field, "[", i, "]: ", value.status().message()));
-    }
-    out.push_back(*std::move(value));
-  }
-  return out;
-}
 
 template <typename Repeated>
 absl::Status PropsTo(const std::vector<PropValue>& values, Repeated* out) {
@@ -171,7 +79,9 @@ absl::Status CheckObject(const v1::ObjectRef& object) {
 
 }  // namespace
 
-StoreService::StoreService(store::Store* store) : store_(store) {}
+StoreService::StoreService(store::Store* store,
+                           OperationRunner::Options operations)
+    : store_(store), runner_(operations) {}
 
 StoreService::~StoreService() = default;
 
@@ -198,7 +108,8 @@ grpc::ServerUnaryReactor* StoreService::GetProps(
       context, [&](const store::CallContext& caller) -> absl::Status {
         MAPINOTIFY_RETURN_IF_ERROR(CheckObject(request->object()));
         std::vector<ULONG> tags;
-        MAPINOTIFY_ASSIGN_OR_RETURN(tags, TagsFrom(request->tags(), "tags"));
+        MAPINOTIFY_ASSIGN_OR_RETURN(
+            tags, TagsFrom(request->tags(), kMaxProps, "tags"));
         std::vector<PropValue> values;
         if (request->object().has_handle()) {
           MAPINOTIFY_ASSIGN_OR_RETURN(
@@ -243,7 +154,8 @@ grpc::ServerUnaryReactor* StoreService::DeleteProps(
       context, [&](const store::CallContext& caller) -> absl::Status {
         MAPINOTIFY_RETURN_IF_ERROR(CheckObject(request->object()));
         std::vector<ULONG> tags;
-        MAPINOTIFY_ASSIGN_OR_RETURN(tags, TagsFrom(request->tags(), "tags"));
+        MAPINOTIFY_ASSIGN_OR_RETURN(
+            tags, TagsFrom(request->tags(), kMaxProps, "tags"));
         std::vector<store::PropProblem> problems;
         if (request->object().has_handle()) {
           MAPINOTIFY_ASSIGN_OR_RETURN(
@@ -287,21 +199,10 @@ grpc::ServerUnaryReactor* StoreService::CopyFolder(
     grpc::CallbackServerContext* context, const v1::CopyFolderRequest* request,
     v1::CopyFolderResponse* response) {
   return RunWithCaller(context, [&](const store::CallContext&) -> absl::Status {
-    MAPINOTIFY_RETURN_IF_ERROR(
-        CheckEntryId(request->source_parent_id(), "source_parent_id"));
-    MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->folder_id(), "folder_id"));
-    MAPINOTIFY_RETURN_IF_ERROR(
-        CheckEntryId(request->dest_parent_id(), "dest_parent_id"));
-    MAPINOTIFY_RETURN_IF_ERROR(
-        CheckName(request->new_name(), "new_name", /*allow_empty=*/true));
-    MAPINOTIFY_RETURN_IF_ERROR(
-        CheckFlags(request->flags(), kCopyFolderFlags, "CopyFolder"));
-    EntryId id;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        id, store_->CopyFolder(request->source_parent_id(),
-                               request->folder_id(), request->dest_parent_id(),
-                               request->new_name(), request->flags()));
-    response->set_entry_id(std::move(id));
+    absl::StatusOr<OperationOutcome> outcome =
+        RunCopyFolder(*store_, *request, /*progress=*/nullptr);
+    if (!outcome.ok()) return outcome.status();
+    response->set_entry_id(std::move(outcome->entry_id));
     return absl::OkStatus();
   });
 }
@@ -311,12 +212,10 @@ grpc::ServerUnaryReactor* StoreService::DeleteFolder(
     const v1::DeleteFolderRequest* request,
     v1::DeleteFolderResponse* /*response*/) {
   return RunWithCaller(context, [&](const store::CallContext&) -> absl::Status {
-    MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->parent_id(), "parent_id"));
-    MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->folder_id(), "folder_id"));
-    MAPINOTIFY_RETURN_IF_ERROR(
-        CheckFlags(request->flags(), kDeleteFolderFlags, "DeleteFolder"));
-    return store_->DeleteFolder(request->parent_id(), request->folder_id(),
-                                request->flags());
+    absl::StatusOr<OperationOutcome> outcome =
+        RunDeleteFolder(*store_, *request, /*progress=*/nullptr);
+    if (!outcome.ok()) return outcome.status();
+    return absl::OkStatus();
   });
 }
 
@@ -324,10 +223,10 @@ grpc::ServerUnaryReactor* StoreService::EmptyFolder(
     grpc::CallbackServerContext* context, const v1::EmptyFolderRequest* request,
     v1::EmptyFolderResponse* /*response*/) {
   return RunWithCaller(context, [&](const store::CallContext&) -> absl::Status {
-    MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->folder_id(), "folder_id"));
-    MAPINOTIFY_RETURN_IF_ERROR(
-        CheckFlags(request->flags(), kEmptyFolderFlags, "EmptyFolder"));
-    return store_->EmptyFolder(request->folder_id(), request->flags());
+    absl::StatusOr<OperationOutcome> outcome =
+        RunEmptyFolder(*store_, *request, /*progress=*/nullptr);
+    if (!outcome.ok()) return outcome.status();
+    return absl::OkStatus();
   });
 }
 
@@ -397,16 +296,10 @@ grpc::ServerUnaryReactor* StoreService::DeleteMessages(
     const v1::DeleteMessagesRequest* request,
     v1::DeleteMessagesResponse* response) {
   return RunWithCaller(context, [&](const store::CallContext&) -> absl::Status {
-    MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->folder_id(), "folder_id"));
-    std::vector<EntryId> messages;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        messages, EntryIdsFrom(request->message_ids(), "message_ids"));
-    MAPINOTIFY_RETURN_IF_ERROR(
-        CheckFlags(request->flags(), kDeleteMessagesFlags, "DeleteMessages"));
-    SCODE warning = S_OK;
-    MAPINOTIFY_RETURN_IF_ERROR(store_->DeleteMessages(
-        request->folder_id(), messages, request->flags(), &warning));
-    response->set_warning(warning);
+    absl::StatusOr<OperationOutcome> outcome =
+        RunDeleteMessages(*store_, *request, /*progress=*/nullptr);
+    if (!outcome.ok()) return outcome.status();
+    response->set_warning(outcome->warning);
     return absl::OkStatus();
   });
 }
@@ -416,20 +309,10 @@ grpc::ServerUnaryReactor* StoreService::CopyMessages(
     const v1::CopyMessagesRequest* request,
     v1::CopyMessagesResponse* response) {
   return RunWithCaller(context, [&](const store::CallContext&) -> absl::Status {
-    MAPINOTIFY_RETURN_IF_ERROR(
-        CheckEntryId(request->source_folder_id(), "source_folder_id"));
-    MAPINOTIFY_RETURN_IF_ERROR(
-        CheckEntryId(request->dest_folder_id(), "dest_folder_id"));
-    std::vector<EntryId> messages;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        messages, EntryIdsFrom(request->message_ids(), "message_ids"));
-    MAPINOTIFY_RETURN_IF_ERROR(
-        CheckFlags(request->flags(), kCopyMessagesFlags, "CopyMessages"));
-    SCODE warning = S_OK;
-    MAPINOTIFY_RETURN_IF_ERROR(store_->CopyMessages(
-        request->source_folder_id(), messages, request->dest_folder_id(),
-        request->flags(), &warning));
-    response->set_warning(warning);
+    absl::StatusOr<OperationOutcome> outcome =
+        RunCopyMessages(*store_, *request, /*progress=*/nullptr);
+    if (!outcome.ok()) return outcome.status();
+    response->set_warning(outcome->warning);
     return absl::OkStatus();
   });
 }
@@ -439,16 +322,10 @@ grpc::ServerUnaryReactor* StoreService::SetReadFlags(
     const v1::SetReadFlagsRequest* request,
     v1::SetReadFlagsResponse* response) {
   return RunWithCaller(context, [&](const store::CallContext&) -> absl::Status {
-    MAPINOTIFY_RETURN_IF_ERROR(CheckEntryId(request->folder_id(), "folder_id"));
-    std::vector<EntryId> messages;
-    MAPINOTIFY_ASSIGN_OR_RETURN(
-        messages, EntryIdsFrom(request->message_ids(), "message_ids"));
-    MAPINOTIFY_RETURN_IF_ERROR(
-        CheckFlags(request->flags(), kSetReadFlagsFlags, "SetReadFlags"));
-    SCODE warning = S_OK;
-    MAPINOTIFY_RETURN_IF_ERROR(store_->SetReadFlags(
-        request->folder_id(), messages, request->flags(), &warning));
-    response->set_warning(warning);
+    absl::StatusOr<OperationOutcome> outcome =
+        RunSetReadFlags(*store_, *request, /*progress=*/nullptr);
+    if (!outcome.ok()) return outcome.status();
+    response->set_warning(outcome->warning);
     return absl::OkStatus();
   });
 }
@@ -503,6 +380,11 @@ grpc::ServerUnaryReactor* StoreService::OpenHierarchyTable(
         response->set_view_id(view);
         return absl::OkStatus();
       });
+}
+
+grpc::ServerBidiReactor<v1::OperationRequest, v1::OperationResponse>*
+StoreService::RunOperation(grpc::CallbackServerContext* context) {
+  return OperationReactor::Start(context, store_, &runner_);
 }
 
 }  // namespace mapinotify::server

@@ -6,13 +6,16 @@
 #include <cstddef>
 
 #include "mapinotify/v1/store.grpc.pb.h"
+#include "server/service/operation_runner.h"
+#include "server/service/request_checks.h"
 #include "server/store/store.h"
 
 namespace mapinotify::server {
 
-// Thread-safe (the store is; the service holds no state of its own). Each
-// call runs inline on the gRPC thread that received it (the store's work is
-// in memory and short) and finishes with the store's status: the MAPI SCODE
+// Thread-safe (the store is; the service holds no state of its own besides
+// RunOperation's threads). Each unary call runs inline on the gRPC thread
+// that received it (the store's work is in memory and short) and finishes
+// with the store's status: the MAPI SCODE
 // travels in error_details (server/service/grpc_status.h). Bad input —
 // missing or malformed caller metadata, a missing or oversized entry id, an
 // unknown flag bit, an oversized list, a value that disagrees with its tag —
@@ -20,14 +23,17 @@ namespace mapinotify::server {
 class StoreService final : public v1::Store::CallbackService {
  public:
   // Request limits (see store.proto).
-  static constexpr size_t kMaxEntryIdBytes = 4096;
-  static constexpr size_t kMaxProps = 4096;
-  static constexpr size_t kMaxEntryIds = 16384;
-  static constexpr size_t kMaxNameBytes = 1024;
-  static constexpr size_t kMaxCommentBytes = 65536;
+  static constexpr size_t kMaxEntryIdBytes = server::kMaxEntryIdBytes;
+  static constexpr size_t kMaxProps = server::kMaxProps;
+  static constexpr size_t kMaxEntryIds = server::kMaxEntryIds;
+  static constexpr size_t kMaxNameBytes = server::kMaxNameBytes;
+  static constexpr size_t kMaxCommentBytes = server::kMaxCommentBytes;
 
-  // `store` must outlive the service.
-  explicit StoreService(store::Store* store);
+  // `store` must outlive the service. RunOperation's long operations run on
+  // `operations`' threads (server/service/operation_runner.h); the gRPC
+  // server must be shut down before the service is destroyed.
+  explicit StoreService(store::Store* store,
+                        OperationRunner::Options operations = {});
   ~StoreService() override;
   StoreService(const StoreService&) = delete;
   StoreService& operator=(const StoreService&) = delete;
@@ -101,10 +107,15 @@ class StoreService final : public v1::Store::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::OpenHierarchyTableRequest* request,
       v1::OpenHierarchyTableResponse* response) override;
+  // A long operation with progress and cancel (operation_reactor.h).
+  grpc::ServerBidiReactor<v1::OperationRequest, v1::OperationResponse>*
+  RunOperation(grpc::CallbackServerContext* context) override;
 
  private:
   // Constant after construction.
   store::Store* const store_;
+  // Joined in the destructor, after every call is done.
+  OperationRunner runner_;
 };
 
 }  // namespace mapinotify::server

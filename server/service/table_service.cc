@@ -19,6 +19,7 @@
 #include "mapinotify/table_types.h"
 #include "server/service/caller.h"
 #include "server/service/grpc_status.h"
+#include "server/service/request_checks.h"
 
 namespace mapinotify::server {
 namespace {
@@ -74,22 +75,6 @@ grpc::ServerUnaryReactor* RunRaw(grpc::CallbackServerContext* context,
   return reactor;
 }
 
-absl::Status CheckCount(size_t count, size_t max, absl::string_view field) {
-  if (count > max) {
-    return MapiError(MAPI_E_TOO_BIG,
-                     absl::StrCat(field, ": ", count, " items exceed ", max));
-  }
-  return absl::OkStatus();
-}
-
-template <typename Repeated>
-absl::StatusOr<std::vector<ULONG>> TagsFrom(const Repeated& tags,
-                                            absl::string_view field) {
-  MAPINOTIFY_RETURN_IF_ERROR(CheckCount(static_cast<size_t>(tags.size()),
-                                        TableService::kMaxColumns, field));
-  return std::vector<ULONG>(tags.begin(), tags.end());
-}
-
 // A restriction from the wire: its limits and shape (proto_convert.h; the
 // errors say "restriction: ...").
 absl::StatusOr<Restriction> RestrictionFrom(const v1::Restriction& wire) {
@@ -140,14 +125,15 @@ size_t TableService::AnswerBudget() const {
 grpc::ServerUnaryReactor* TableService::SetColumns(
     grpc::CallbackServerContext* context, const v1::SetColumnsRequest* request,
     v1::SetColumnsResponse* /*response*/) {
-  return RunWithCaller(context,
-                       [&](const store::CallContext& caller) -> absl::Status {
-                         std::vector<ULONG> columns;
-                         MAPINOTIFY_ASSIGN_OR_RETURN(
-                             columns, TagsFrom(request->columns(), "columns"));
-                         return store_->SetColumns(caller, request->view_id(),
-                                                   columns, request->flags());
-                       });
+  return RunWithCaller(
+      context, [&](const store::CallContext& caller) -> absl::Status {
+        std::vector<ULONG> columns;
+        MAPINOTIFY_ASSIGN_OR_RETURN(
+            columns,
+            TagsFrom(request->columns(), TableService::kMaxColumns, "columns"));
+        return store_->SetColumns(caller, request->view_id(), columns,
+                                  request->flags());
+      });
 }
 
 grpc::ServerUnaryReactor* TableService::QueryColumns(

@@ -10,7 +10,8 @@ mapinotify_warnings(mapinotify_integration_util)
 foreach(t thread_matrix order unadvise reentrancy overflow bad_input
           health_reflection shutdown store_matrix store_props store_threads
           store_errors store_slow_subscriber store_stress
-          table_views table_threads table_notify table_mirror)
+          table_views table_threads table_notify table_mirror
+          operation_wire operation_progress)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}_test.cc)
     mapinotify_add_test(${t}_test
       SOURCES integration/${t}_test.cc

@@ -15,3 +15,10 @@ mapinotify_add_test(server_registry_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/registry_test.cc
   LIBS mapinotify::hub
   LABELS unit tsan)
+# The long operations' threads (server/service/operation_runner.cc has no
+# gRPC, so it is compiled in here and runs under TSan too).
+mapinotify_add_test(server_operation_runner_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/operation_runner_test.cc
+          ${PROJECT_SOURCE_DIR}/server/service/operation_runner.cc
+  LIBS mapinotify::common absl::synchronization absl::status absl::strings
+  LABELS unit tsan)

@@ -1,0 +1,84 @@
+// OperationRunner: where RunOperation's long operations run — a few worker
+// threads of their own, off gRPC's callback threads (a reaction must not
+// block for the length of a 50,000-message copy) — and the writer thread
+// that starts their streams' writes when the store, which reports progress
+// under its lock, has queued something to send. No gRPC.
+#ifndef MAPINOTIFY_SERVER_SERVICE_OPERATION_RUNNER_H_
+#define MAPINOTIFY_SERVER_SERVICE_OPERATION_RUNNER_H_
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+
+namespace mapinotify::server {
+
+// Something the writer thread runs once per Kick (a stream that has a
+// write to start).
+class Flushable {
+ public:
+  virtual ~Flushable() = default;
+  // On the writer thread, with no lock of the runner held.
+  virtual void Flush() = 0;
+};
+
+// Thread-safe. Lock order: anything (the store's lock included) -> mu_;
+// nothing is called while mu_ is held.
+class OperationRunner {
+ public:
+  struct Options {
+    // Threads that run operations. The store serializes its changes, so
+    // more threads mostly let short operations start while a long one runs.
+    size_t threads = 2;
+    // Operations running or waiting for a thread, at most; Submit refuses
+    // more. Bounds the memory queued requests hold.
+    size_t max_operations = 64;
+  };
+
+  explicit OperationRunner(Options options);
+  // Runs the jobs already submitted, then joins every thread. The gRPC
+  // server must be shut down first (its calls may still submit).
+  ~OperationRunner();
+  OperationRunner(const OperationRunner&) = delete;
+  OperationRunner& operator=(const OperationRunner&) = delete;
+
+  // Queues `job` to run on a worker thread. MAPI_E_NOT_ENOUGH_RESOURCES
+  // (ResourceExhausted) when max_operations jobs are running or queued.
+  absl::Status Submit(std::function<void()> job) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Has the writer thread call target->Flush() soon. Never blocks and calls
+  // nothing, so it may be called under another lock (the store's). Callers
+  // keep a target listed at most once at a time, so the list is bounded by
+  // the number of live operations.
+  void Kick(std::shared_ptr<Flushable> target) ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  // Await conditions.
+  bool HasJobOrStop() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool HasKickOrDone() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WorkerLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  void WriterLoop() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Constant after construction.
+  const Options options_;
+
+  mutable absl::Mutex mu_;
+  std::deque<std::function<void()>> jobs_ ABSL_GUARDED_BY(mu_);
+  size_t running_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<std::shared_ptr<Flushable>> kicks_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Started in the constructor, joined in the destructor.
+  std::vector<std::thread> workers_;
+  std::thread writer_;
+};
+
+}  // namespace mapinotify::server
+
+#endif  // MAPINOTIFY_SERVER_SERVICE_OPERATION_RUNNER_H_
