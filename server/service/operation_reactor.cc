@@ -1,7 +1,10 @@
 #include "server/service/operation_reactor.h"
 
+#include <optional>
 #include <utility>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "mapinotify/mapi.h"
 #include "mapinotify/status.h"
 #include "server/service/caller.h"
@@ -192,6 +195,7 @@ void OperationReactor::Flush() {
   internal::ProgressOpQueue::Ops ops;
   OperationOutcome result;
   absl::Status finish_status;
+  std::optional<absl::Time> kick_at;
   {
     absl::MutexLock lock(&mu_);
     kick_listed_ = false;
@@ -204,9 +208,18 @@ void OperationReactor::Flush() {
       finish_status = MapiError(MAPI_E_NETWORK_ERROR,
                                 "RunOperation: the client stopped reading");
     } else if (!pending_.empty()) {
-      ops = pending_.Take();
-      write_in_flight_ = true;
-      action = Action::kWriteProgress;
+      // Paced while the operation runs (OperationRunner::Options::
+      // progress_interval); what queues meanwhile coalesces.
+      const absl::Time now = absl::Now();
+      if (phase_ != Phase::kStopped && now < next_progress_write_) {
+        kick_listed_ = true;
+        kick_at = next_progress_write_;
+      } else {
+        ops = pending_.Take();
+        write_in_flight_ = true;
+        next_progress_write_ = now + runner_->options().progress_interval;
+        action = Action::kWriteProgress;
+      }
     } else if (phase_ == Phase::kStopped) {
       if (result_sent_) {
         action = Action::kFinish;
@@ -224,6 +237,10 @@ void OperationReactor::Flush() {
       }
     }
     if (action == Action::kFinish && !ClaimFinishLocked(finish_status)) return;
+  }
+  if (kick_at.has_value()) {
+    runner_->KickAt(shared_from_this(), *kick_at);
+    return;
   }
   switch (action) {
     case Action::kNone:

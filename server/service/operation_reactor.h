@@ -9,13 +9,15 @@
 // most 16 calls; a superseded Progress is dropped, SetLimits merge, the last
 // Progress and every limit last set survive) and, when no write is in
 // flight, has the runner's writer thread start one. One write is in flight
-// at a time; when it completes, whatever queued meanwhile goes next. A
-// client that reads slowly therefore gets fewer, later values, and the
-// operation never waits for it. Progress answers MAPI_E_USER_CANCEL once a
-// cancel message arrived or the call was cancelled (OnCancel), so the store
-// stops before its next item. GetFlags / GetMin / GetMax answer the
-// client's starting values (OperationStart.progress) as updated by the
-// store's own SetLimits.
+// at a time, and while the operation runs progress writes are at least
+// OperationRunner::Options::progress_interval apart (10 ms): whatever
+// queued meanwhile goes next. A client that reads slowly therefore gets
+// fewer, later values, and the operation never waits for it; the last
+// calls and the result go as soon as the operation stopped. Progress answers
+// MAPI_E_USER_CANCEL once a cancel message arrived or the call was cancelled
+// (OnCancel), so the store stops before its next item. GetFlags / GetMin /
+// GetMax answer the client's starting values (OperationStart.progress) as
+// updated by the store's own SetLimits.
 //
 // Ends: after the operation returned and every queued progress call was
 // written, the result is written and the call finished OK; a failed
@@ -42,6 +44,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/internal/progress_ops.h"
 #include "mapinotify/progress.h"
 #include "mapinotify/v1/store.pb.h"
@@ -140,6 +143,8 @@ class OperationReactor final
   bool report_progress_ ABSL_GUARDED_BY(mu_) = false;
   internal::ProgressOpQueue pending_ ABSL_GUARDED_BY(mu_);
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  // No progress write starts before this while the operation runs.
+  absl::Time next_progress_write_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool kick_listed_ ABSL_GUARDED_BY(mu_) = false;
   // A write failed: the client is gone; nothing more is written.
   bool broken_ ABSL_GUARDED_BY(mu_) = false;

@@ -55,6 +55,27 @@ bool OperationRunner::HasKickOrDone() const {
   return !kicks_.empty() || (stopping_ && jobs_.empty() && running_ == 0);
 }
 
+void OperationRunner::KickAt(std::shared_ptr<Flushable> target,
+                             absl::Time when) {
+  absl::MutexLock lock(&mu_);
+  timed_.emplace_back(when, std::move(target));
+}
+
+absl::Time OperationRunner::PromoteDueLocked(absl::Time now) {
+  absl::Time earliest = absl::InfiniteFuture();
+  for (size_t i = 0; i < timed_.size();) {
+    if (timed_[i].first <= now) {
+      kicks_.push_back(std::move(timed_[i].second));
+      timed_[i] = std::move(timed_.back());
+      timed_.pop_back();
+    } else {
+      earliest = std::min(earliest, timed_[i].first);
+      ++i;
+    }
+  }
+  return earliest;
+}
+
 void OperationRunner::WorkerLoop() {
   for (;;) {
     std::function<void()> job;
@@ -80,8 +101,15 @@ void OperationRunner::WriterLoop() {
     std::shared_ptr<Flushable> target;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &OperationRunner::HasKickOrDone));
-      if (kicks_.empty()) return;
+      for (;;) {
+        const absl::Time earliest = PromoteDueLocked(absl::Now());
+        if (!kicks_.empty()) break;
+        // Stopping ends the timed waits too: an operation's job flushes
+        // everything at its end without waiting for its interval.
+        if (HasKickOrDone()) return;
+        mu_.AwaitWithDeadline(
+            absl::Condition(this, &OperationRunner::HasKickOrDone), earliest);
+      }
       target = std::move(kicks_.front());
       kicks_.pop_front();
     }

@@ -11,11 +11,14 @@
 #include <functional>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace mapinotify::server {
 
@@ -39,6 +42,11 @@ class OperationRunner {
     // Operations running or waiting for a thread, at most; Submit refuses
     // more. Bounds the memory queued requests hold.
     size_t max_operations = 64;
+    // The least time between two progress messages of one operation (the
+    // newest calls wait, coalesced, for the next one; the last ones and the
+    // result go as soon as the operation stopped). A progress display needs
+    // no more, and each message costs a gRPC write on both sides.
+    absl::Duration progress_interval = absl::Milliseconds(10);
   };
 
   explicit OperationRunner(Options options);
@@ -57,11 +65,20 @@ class OperationRunner {
   // keep a target listed at most once at a time, so the list is bounded by
   // the number of live operations.
   void Kick(std::shared_ptr<Flushable> target) ABSL_LOCKS_EXCLUDED(mu_);
+  // The same at `when` (at once when it has passed). The same listing rule.
+  void KickAt(std::shared_ptr<Flushable> target, absl::Time when)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  const Options& options() const { return options_; }
 
  private:
   // Await conditions.
   bool HasJobOrStop() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool HasKickOrDone() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves the timed kicks due at `now` to kicks_; returns the earliest time
+  // still waiting (InfiniteFuture when none).
+  absl::Time PromoteDueLocked(absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WorkerLoop() ABSL_LOCKS_EXCLUDED(mu_);
   void WriterLoop() ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -72,6 +89,10 @@ class OperationRunner {
   std::deque<std::function<void()>> jobs_ ABSL_GUARDED_BY(mu_);
   size_t running_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<std::shared_ptr<Flushable>> kicks_ ABSL_GUARDED_BY(mu_);
+  // Kicks waiting for their time, unordered (one per live operation at
+  // most, so a scan is cheap).
+  std::vector<std::pair<absl::Time, std::shared_ptr<Flushable>>> timed_
+      ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   // Started in the constructor, joined in the destructor.

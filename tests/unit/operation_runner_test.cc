@@ -13,6 +13,8 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "mapinotify/status.h"
 
@@ -143,6 +145,28 @@ TEST(OperationRunner, KicksRunOnTheWriterEvenWhileEveryWorkerIsBusy) {
   absl::MutexLock lock(&mu);
   EXPECT_EQ(workers.count(threads[0]), 0u);
   EXPECT_NE(threads[0], std::this_thread::get_id());
+}
+
+TEST(OperationRunner, ATimedKickRunsAtItsTimeAfterImmediateOnes) {
+  OperationRunner runner(Opts(1, 10));
+  class TimedFlush : public Flushable {
+   public:
+    void Flush() override {
+      at_ = absl::Now();
+      done_.Notify();
+    }
+    absl::Time at_;
+    absl::Notification done_;
+  };
+  auto timed = std::make_shared<TimedFlush>();
+  auto now = std::make_shared<RecordingFlush>();
+  const absl::Time when = absl::Now() + absl::Milliseconds(30);
+  runner.KickAt(timed, when);
+  runner.Kick(now);
+  now->WaitFor(1);
+  EXPECT_FALSE(timed->done_.HasBeenNotified() && timed->at_ < when);
+  timed->done_.WaitForNotification();
+  EXPECT_GE(timed->at_, when);  // The writer never runs it early.
 }
 
 TEST(OperationRunner, DestructionRunsWhatWasSubmittedAndItsKicks) {
