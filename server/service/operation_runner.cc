@@ -59,6 +59,8 @@ void OperationRunner::KickAt(std::shared_ptr<Flushable> target,
                              absl::Time when) {
   absl::MutexLock lock(&mu_);
   timed_.emplace_back(when, std::move(target));
+  // Wakes a writer waiting with a later deadline (or none).
+  ++timed_added_;
 }
 
 absl::Time OperationRunner::PromoteDueLocked(absl::Time now) {
@@ -107,8 +109,13 @@ void OperationRunner::WriterLoop() {
         // Stopping ends the timed waits too: an operation's job flushes
         // everything at its end without waiting for its interval.
         if (HasKickOrDone()) return;
-        mu_.AwaitWithDeadline(
-            absl::Condition(this, &OperationRunner::HasKickOrDone), earliest);
+        // Also wake for a timed kick added meanwhile: it may be due before
+        // `earliest`.
+        const uint64_t seen = timed_added_;
+        const auto wake = [this, seen]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          return HasKickOrDone() || timed_added_ != seen;  // Under mu_.
+        };
+        mu_.AwaitWithDeadline(absl::Condition(&wake), earliest);
       }
       target = std::move(kicks_.front());
       kicks_.pop_front();

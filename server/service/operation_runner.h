@@ -7,6 +7,7 @@
 #define MAPINOTIFY_SERVER_SERVICE_OPERATION_RUNNER_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -93,6 +94,8 @@ class OperationRunner {
   // most, so a scan is cheap).
   std::vector<std::pair<absl::Time, std::shared_ptr<Flushable>>> timed_
       ABSL_GUARDED_BY(mu_);
+  // Counts KickAt calls, so that a waiting writer re-reads its deadline.
+  uint64_t timed_added_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   // Started in the constructor, joined in the destructor.

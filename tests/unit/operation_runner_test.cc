@@ -169,6 +169,20 @@ TEST(OperationRunner, ATimedKickRunsAtItsTimeAfterImmediateOnes) {
   EXPECT_GE(timed->at_, when);  // The writer never runs it early.
 }
 
+TEST(OperationRunner, AnEarlierTimedKickWakesAWriterWaitingForALaterOne) {
+  OperationRunner runner(Opts(1, 10));
+  auto far = std::make_shared<RecordingFlush>();
+  auto near = std::make_shared<RecordingFlush>();
+  auto first = std::make_shared<RecordingFlush>();
+  runner.KickAt(far, absl::Now() + absl::Hours(1));
+  // Once this ran, the writer waits with the far deadline.
+  runner.Kick(first);
+  first->WaitFor(1);
+  runner.KickAt(near, absl::Now() + absl::Milliseconds(5));
+  near->WaitFor(1);  // Hangs (ctest's timeout) if the writer is not woken.
+  EXPECT_EQ(far->count(), 0u);
+}
+
 TEST(OperationRunner, DestructionRunsWhatWasSubmittedAndItsKicks) {
   std::atomic<int> ran{0};
   auto target = std::make_shared<RecordingFlush>();
