@@ -547,9 +547,10 @@ class Store {
                                              size_t max_bytes) const;
 
   // Checks the tree's invariants: every folder and message is reachable
-  // from the root exactly once, parent links agree with the child sets, and
-  // the well-known folders exist. OK, or DataLoss (MAPI_E_CORRUPT_STORE)
-  // describing the first violation. For tests.
+  // from the root exactly once, parent links agree with the child sets,
+  // each folder's unread count (kept incrementally) matches its messages'
+  // PR_MESSAGE_FLAGS, and the well-known folders exist. OK, or DataLoss
+  // (MAPI_E_CORRUPT_STORE) describing the first violation. For tests.
   absl::Status CheckConsistency() const;
 
  private:

@@ -1,12 +1,12 @@
 // Store::Impl: the state of a Store and the operations on it. Internal to
 // server/store; the contract is store.h. The code is split by concern:
 // store.cc (construction, the public API), store_tree.cc (lookups, counters,
-// publishing, listings, consistency), store_subtree.cc (the subtree walks of
-// copy / delete, item by item with progress), store_props.cc
-// (computed properties, GetProps, Exists), store_folders.cc (folder
-// operations), store_messages.cc (open messages), store_message_ops.cc
-// (bulk message operations and new mail), store_tables.cc (the table
-// calls), store_table_rows.cc (the rows of table views and the table
+// the saved-message helpers, publishing, listings, consistency),
+// store_subtree.cc (the subtree walks of copy / delete, item by item with
+// progress), store_props.cc (computed properties, GetProps, Exists),
+// store_folders.cc (folder operations), store_messages.cc (open messages),
+// store_message_ops.cc (bulk message operations and new mail), store_tables.cc
+// (the table calls), store_table_rows.cc (the rows of table views and the table
 // notifications every publish carries).
 //
 // Thread-safe: every operation takes mu_; the helpers named *Locked require
@@ -291,6 +291,24 @@ class Store::Impl {
   // Erases message `number` (a message of `folder`), adding
   // fnevObjectDeleted.
   void DeleteMessageLocked(ObjectNumber number, NotificationBatch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // --- Saved messages (store_tree.cc). The only code that adds a message to
+  // messages_ and its folder's `messages`, removes one, or changes a saved
+  // message's props: each keeps the folder's unread count (Folder::unread)
+  // in step, so that CountersLocked is O(1). CheckConsistency recounts it.
+  // Saves `message` as `number` in folder message.parent. REQUIRES: no
+  // object `number` exists; the folder does.
+  void AddMessageLocked(ObjectNumber number, Message message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Erases saved message `number` from messages_ and from its folder.
+  // REQUIRES: it exists.
+  void EraseMessageLocked(ObjectNumber number)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Applies `changes` to saved message `number`'s props (ApplyPending) and
+  // returns the tags that changed. REQUIRES: it exists.
+  std::vector<ULONG> ChangeMessagePropsLocked(ObjectNumber number,
+                                              const PendingChanges& changes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // --- Subtree walks of the long operations (store_subtree.cc), one item

@@ -85,8 +85,7 @@ absl::Status Store::Impl::CopyMessages(const EntryId& source,
                               DecodeListLocked(messages));
   const FolderCounters source_before = CountersLocked(source_number);
   const FolderCounters dest_before = CountersLocked(dest_number);
-  Folder& from = FolderLocked(source_number);
-  Folder& to = FolderLocked(dest_number);
+  const Folder& from = FolderLocked(source_number);
   NotificationBatch batch;
   bool partial = false;
   ProgressReporter reporter(progress);
@@ -97,13 +96,11 @@ absl::Status Store::Impl::CopyMessages(const EntryId& source,
     } else if (!move || source_number != dest_number) {
       // (A move into the source itself has nothing to do.)
       const ObjectNumber copy = NewNumberLocked();
-      Message& message = messages_[copy];
-      message = messages_.at(number);
+      Message message = messages_.at(number);
       message.parent = dest_number;
-      to.messages.insert(copy);
+      AddMessageLocked(copy, std::move(message));
       if (move) {
-        messages_.erase(number);
-        from.messages.erase(number);
+        EraseMessageLocked(number);
         batch.ObjectMoved(codec_.Encode(copy), MAPI_MESSAGE, dest,
                           codec_.Encode(number), source);
       } else {
@@ -149,13 +146,14 @@ absl::Status Store::Impl::SetReadFlags(const EntryId& folder,
     if (target.messages.count(number) == 0) {
       partial = true;
     } else {
-      Message& message = messages_.at(number);
-      const ULONG old_flags = message.flags();
+      const ULONG old_flags = messages_.at(number).flags();
       const ULONG new_flags =
           clear ? (old_flags & ~MSGFLAG_READ) : (old_flags | MSGFLAG_READ);
       if (new_flags != old_flags) {
-        message.props.Set(
-            PropValue{PR_MESSAGE_FLAGS, static_cast<int32_t>(new_flags)});
+        ChangeMessagePropsLocked(
+            number,
+            {{PROP_ID(PR_MESSAGE_FLAGS),
+              PropValue{PR_MESSAGE_FLAGS, static_cast<int32_t>(new_flags)}}});
         batch.ObjectModified(codec_.Encode(number), MAPI_MESSAGE, folder,
                              {PR_MESSAGE_FLAGS});
       }
@@ -193,8 +191,7 @@ absl::StatusOr<EntryId> Store::Impl::DeliverNewMail(
   WriteLock lock(this);
   const FolderCounters before = CountersLocked(kInboxNumber);
   const ObjectNumber number = NewNumberLocked();
-  messages_.emplace(number, std::move(message));
-  FolderLocked(kInboxNumber).messages.insert(number);
+  AddMessageLocked(number, std::move(message));
   const EntryId id = codec_.Encode(number);
   NotificationBatch batch;
   batch.ObjectCreated(id, MAPI_MESSAGE, inbox_id_);

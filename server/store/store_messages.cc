@@ -172,15 +172,15 @@ absl::StatusOr<EntryId> Store::Impl::SaveChanges(const CallContext& caller,
       ApplyPending(*pending, &message.props);
     }
     message.created = message.modified = FileTimeNow();
-    messages_.emplace(context->message, std::move(message));
-    FolderLocked(folder).messages.insert(context->message);
+    AddMessageLocked(context->message, std::move(message));
     batch.ObjectCreated(id, MAPI_MESSAGE, codec_.Encode(folder));
     AddCountersChangeLocked(folder, before, &batch);
   } else if (const PendingChanges* pending =
                  context->FindPending(caller.thread)) {
     Message& message = messages_.at(context->message);
     const FolderCounters before = CountersLocked(message.parent);
-    const std::vector<ULONG> changed = ApplyPending(*pending, &message.props);
+    const std::vector<ULONG> changed =
+        ChangeMessagePropsLocked(context->message, *pending);
     if (!changed.empty()) {
       message.modified = FileTimeNow();
       batch.ObjectModified(id, MAPI_MESSAGE, codec_.Encode(message.parent),

@@ -27,7 +27,13 @@ struct Folder {
   PropertyBag props;
   // Children, by object number (= creation order).
   std::set<ObjectNumber> subfolders;
+  // Saved messages. Changed only by Store::Impl's AddMessageLocked and
+  // EraseMessageLocked, which keep `unread` in step.
   std::set<ObjectNumber> messages;
+  // How many of `messages` are unread (Message::unread()): PR_CONTENT_UNREAD,
+  // kept up to date by every change of `messages` or of a saved message's
+  // props (Store::Impl's saved-message helpers) instead of being counted.
+  int32_t unread = 0;
   FileTime created;
   FileTime modified;
 
@@ -36,7 +42,10 @@ struct Folder {
 };
 
 // A saved message. `props` holds PR_MESSAGE_CLASS, PR_MESSAGE_FLAGS and
-// whatever clients set; the rest is computed (see IsComputedProp).
+// whatever clients set; the rest is computed (see IsComputedProp). A saved
+// message's `props` change only through Store::Impl::ChangeMessagePropsLocked
+// (its folder's unread count depends on PR_MESSAGE_FLAGS); a draft's are
+// free to change.
 struct Message {
   ObjectNumber parent = 0;
   PropertyBag props;

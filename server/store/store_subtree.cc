@@ -105,14 +105,12 @@ bool Store::Impl::CopyFolderMessagesLocked(ObjectNumber source,
                                            ProgressReporter* reporter,
                                            NotificationBatch* batch) {
   const Folder& original = FolderLocked(source);
-  Folder& target = FolderLocked(copy);
   const EntryId copy_id = codec_.Encode(copy);
   for (ObjectNumber m : original.messages) {
     const ObjectNumber message = NewNumberLocked();
-    Message& duplicate = messages_[message];
-    duplicate = messages_.at(m);
+    Message duplicate = messages_.at(m);
     duplicate.parent = copy;
-    target.messages.insert(message);
+    AddMessageLocked(message, std::move(duplicate));
     batch->ObjectCreated(codec_.Encode(message), MAPI_MESSAGE, copy_id);
     if (!reporter->ItemDone()) return false;
   }

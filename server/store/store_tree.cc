@@ -1,6 +1,8 @@
-// Store::Impl: lookups in the folder tree, counters, publishing, listings
-// and the consistency check.
+// Store::Impl: lookups in the folder tree, counters, the saved-message
+// helpers that keep them, publishing, listings and the consistency check.
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -119,9 +121,7 @@ FolderCounters Store::Impl::CountersLocked(ObjectNumber number) const {
   const Folder& folder = FolderLocked(number);
   FolderCounters counters;
   counters.content_count = static_cast<int32_t>(folder.messages.size());
-  for (ObjectNumber m : folder.messages) {
-    if (messages_.at(m).unread()) ++counters.content_unread;
-  }
+  counters.content_unread = folder.unread;  // Kept by the message helpers.
   counters.subfolders = !folder.subfolders.empty();
   counters.child_count = static_cast<int32_t>(folder.subfolders.size());
   return counters;
@@ -141,12 +141,40 @@ void Store::Impl::AddCountersChangeLocked(ObjectNumber folder,
 
 void Store::Impl::DeleteMessageLocked(ObjectNumber number,
                                       NotificationBatch* batch) {
-  auto it = messages_.find(number);
-  const ObjectNumber folder = it->second.parent;
-  messages_.erase(it);
-  FolderLocked(folder).messages.erase(number);
+  const ObjectNumber folder = messages_.at(number).parent;
+  EraseMessageLocked(number);
   batch->ObjectDeleted(codec_.Encode(number), MAPI_MESSAGE,
                        codec_.Encode(folder));
+}
+
+// --- Impl: saved messages (the only code that changes Folder::unread).
+
+void Store::Impl::AddMessageLocked(ObjectNumber number, Message message) {
+  Folder& folder = FolderLocked(message.parent);
+  const bool unread = message.unread();
+  messages_.emplace(number, std::move(message));
+  folder.messages.insert(number);
+  if (unread) ++folder.unread;
+}
+
+void Store::Impl::EraseMessageLocked(ObjectNumber number) {
+  auto it = messages_.find(number);
+  Folder& folder = FolderLocked(it->second.parent);
+  if (it->second.unread()) --folder.unread;
+  folder.messages.erase(number);
+  messages_.erase(it);
+}
+
+std::vector<ULONG> Store::Impl::ChangeMessagePropsLocked(
+    ObjectNumber number, const PendingChanges& changes) {
+  Message& message = messages_.at(number);
+  const bool was_unread = message.unread();
+  std::vector<ULONG> changed = ApplyPending(changes, &message.props);
+  const bool unread = message.unread();
+  if (unread != was_unread) {
+    FolderLocked(message.parent).unread += unread ? 1 : -1;
+  }
+  return changed;
 }
 
 void Store::Impl::PublishLocked(NotificationBatch* batch) {
@@ -214,6 +242,7 @@ absl::Status Store::Impl::CheckConsistency() const {
       }
       stack.push_back(child);
     }
+    int32_t unread = 0;
     for (ObjectNumber m : folder.messages) {
       auto it = messages_.find(m);
       if (it == messages_.end()) {
@@ -224,7 +253,12 @@ absl::Status Store::Impl::CheckConsistency() const {
         return Corrupt(absl::StrCat("message ", m, " of ", number,
                                     " names parent ", it->second.parent));
       }
+      if (it->second.unread()) ++unread;
       ++messages_seen;
+    }
+    if (unread != folder.unread) {
+      return Corrupt(absl::StrCat("folder ", number, " counts ", folder.unread,
+                                  " unread messages; it holds ", unread));
     }
   }
   if (folders_seen != folders_.size()) {
