@@ -1,11 +1,13 @@
 # mapinotify_client: the session over gRPC. Only client/internal/* includes
 # grpcpp; the public headers (client/include/mapinotify) never do.
 add_library(mapinotify_client STATIC
+  operation.cc
   session.cc
   table.cc
   table_mirror.cc
   internal/caller.cc
   internal/grpc_status.cc
+  internal/operation_call.cc
   internal/session_impl.cc
   internal/store_client.cc
   internal/table_client.cc

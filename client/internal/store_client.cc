@@ -7,6 +7,8 @@
 #include "absl/time/clock.h"
 #include "client/internal/caller.h"
 #include "client/internal/grpc_status.h"
+#include "client/internal/operation_call.h"
+#include "client/loop_core.h"
 #include "common/internal/proto_convert.h"
 #include "common/internal/status_macros.h"
 #include "mapinotify/status.h"
@@ -62,6 +64,108 @@ void IdsToWire(const std::vector<EntryId>& ids, Repeated* out) {
   for (const EntryId& id : ids) *out->Add() = id;
 }
 
+// The six long operations' requests, shared by the unary calls and
+// RunOperation.
+v1::CopyFolderRequest CopyFolderRequestOf(const EntryId& source_parent,
+                                          const EntryId& folder,
+                                          const EntryId& dest_parent,
+                                          const std::string& new_name,
+                                          ULONG flags) {
+  v1::CopyFolderRequest request;
+  request.set_source_parent_id(source_parent);
+  request.set_folder_id(folder);
+  request.set_dest_parent_id(dest_parent);
+  request.set_new_name(new_name);
+  request.set_flags(flags);
+  return request;
+}
+
+v1::DeleteFolderRequest DeleteFolderRequestOf(const EntryId& parent,
+                                              const EntryId& folder,
+                                              ULONG flags) {
+  v1::DeleteFolderRequest request;
+  request.set_parent_id(parent);
+  request.set_folder_id(folder);
+  request.set_flags(flags);
+  return request;
+}
+
+v1::EmptyFolderRequest EmptyFolderRequestOf(const EntryId& folder,
+                                            ULONG flags) {
+  v1::EmptyFolderRequest request;
+  request.set_folder_id(folder);
+  request.set_flags(flags);
+  return request;
+}
+
+v1::DeleteMessagesRequest DeleteMessagesRequestOf(
+    const EntryId& folder, const std::vector<EntryId>& messages, ULONG flags) {
+  v1::DeleteMessagesRequest request;
+  request.set_folder_id(folder);
+  IdsToWire(messages, request.mutable_message_ids());
+  request.set_flags(flags);
+  return request;
+}
+
+v1::CopyMessagesRequest CopyMessagesRequestOf(
+    const EntryId& source, const std::vector<EntryId>& messages,
+    const EntryId& dest, ULONG flags) {
+  v1::CopyMessagesRequest request;
+  request.set_source_folder_id(source);
+  IdsToWire(messages, request.mutable_message_ids());
+  request.set_dest_folder_id(dest);
+  request.set_flags(flags);
+  return request;
+}
+
+v1::SetReadFlagsRequest SetReadFlagsRequestOf(
+    const EntryId& folder, const std::vector<EntryId>& messages, ULONG flags) {
+  v1::SetReadFlagsRequest request;
+  request.set_folder_id(folder);
+  IdsToWire(messages, request.mutable_message_ids());
+  request.set_flags(flags);
+  return request;
+}
+
+v1::OperationStart StartOf(const LongOperation& op) {
+  v1::OperationStart start;
+  switch (op.kind) {
+    case LongOperation::Kind::kCopyFolder:
+      *start.mutable_copy_folder() = CopyFolderRequestOf(
+          op.parent, op.folder, op.dest, op.new_name, op.flags);
+      break;
+    case LongOperation::Kind::kDeleteFolder:
+      *start.mutable_delete_folder() =
+          DeleteFolderRequestOf(op.parent, op.folder, op.flags);
+      break;
+    case LongOperation::Kind::kEmptyFolder:
+      *start.mutable_empty_folder() = EmptyFolderRequestOf(op.folder, op.flags);
+      break;
+    case LongOperation::Kind::kDeleteMessages:
+      *start.mutable_delete_messages() =
+          DeleteMessagesRequestOf(op.folder, op.messages, op.flags);
+      break;
+    case LongOperation::Kind::kCopyMessages:
+      *start.mutable_copy_messages() =
+          CopyMessagesRequestOf(op.folder, op.messages, op.dest, op.flags);
+      break;
+    case LongOperation::Kind::kSetReadFlags:
+      *start.mutable_set_read_flags() =
+          SetReadFlagsRequestOf(op.folder, op.messages, op.flags);
+      break;
+  }
+  // A kind outside the enum leaves no operation set: the server refuses it
+  // with MAPI_E_INVALID_PARAMETER.
+  return start;
+}
+
+// Sets `*warning` (when given) from a finished long operation.
+absl::Status FinishLong(const OperationResult& result, SCODE* warning) {
+  MAPINOTIFY_RETURN_IF_ERROR(result.status);
+  if (warning != nullptr) *warning = result.warning;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 StoreClient::StoreClient(std::shared_ptr<grpc::Channel> channel,
@@ -83,6 +187,56 @@ void StoreClient::Prepare(grpc::ClientContext* context) const {
 
 absl::Status StoreClient::Finish(const grpc::Status& status) {
   return FromGrpcStatus(status);
+}
+
+OperationResult StoreClient::RunOperation(v1::OperationStart start,
+                                          MapiProgress& progress) const {
+  if (closed()) {
+    OperationResult ended;
+    ended.status = EndOfSession();
+    return ended;
+  }
+  // Read as a provider reads its progress object, on the calling thread,
+  // before the call goes out.
+  v1::ProgressLimits* limits = start.mutable_progress();
+  limits->set_flags(progress.GetFlags());
+  limits->set_min(progress.GetMin());
+  limits->set_max(progress.GetMax());
+  auto state = std::make_shared<OperationState>();
+  auto context = std::make_unique<grpc::ClientContext>();
+  Prepare(context.get());
+  OperationCall::Start(stub_.get(), std::move(context), std::move(start),
+                       state);
+  return state->Wait(&progress);
+}
+
+absl::StatusOr<std::shared_ptr<Operation>> StoreClient::StartOperation(
+    v1::OperationStart start, std::shared_ptr<MapiProgress> progress,
+    MessageLoop& loop, OperationCallback done) const {
+  if (!done) {
+    return absl::InvalidArgumentError("MsgStore::Start: empty callback");
+  }
+  if (closed()) return EndOfSession();
+  const std::shared_ptr<LoopCore>& core = loop.core();
+  if (core == nullptr || core->is_shut_down()) {
+    return absl::FailedPreconditionError(
+        "MsgStore::Start: the loop has been destroyed");
+  }
+  if (progress != nullptr) {
+    // On the calling thread, before the call goes out, as the blocking
+    // forms do (the progress object is not in use by anyone else yet).
+    v1::ProgressLimits* limits = start.mutable_progress();
+    limits->set_flags(progress->GetFlags());
+    limits->set_min(progress->GetMin());
+    limits->set_max(progress->GetMax());
+  }
+  auto state = std::make_shared<OperationState>(core, std::move(progress),
+                                                std::move(done));
+  auto context = std::make_unique<grpc::ClientContext>();
+  Prepare(context.get());
+  OperationCall::Start(stub_.get(), std::move(context), std::move(start),
+                       state);
+  return std::shared_ptr<Operation>(std::move(state));
 }
 
 absl::StatusOr<std::unique_ptr<MsgStore>> StoreClient::OpenMsgStore(
@@ -285,35 +439,58 @@ absl::StatusOr<EntryId> MsgStore::CopyFolder(const EntryId& source_parent,
                                              const EntryId& folder,
                                              const EntryId& dest_parent,
                                              const std::string& new_name,
-                                             ULONG flags) {
-  v1::CopyFolderRequest request;
-  request.set_source_parent_id(source_parent);
-  request.set_folder_id(folder);
-  request.set_dest_parent_id(dest_parent);
-  request.set_new_name(new_name);
-  request.set_flags(flags);
+                                             ULONG flags, SCODE* warning,
+                                             MapiProgress* progress) {
+  v1::CopyFolderRequest request = internal::CopyFolderRequestOf(
+      source_parent, folder, dest_parent, new_name, flags);
+  if (progress != nullptr) {
+    v1::OperationStart start;
+    *start.mutable_copy_folder() = std::move(request);
+    OperationResult result = client_->RunOperation(std::move(start), *progress);
+    MAPINOTIFY_RETURN_IF_ERROR(internal::FinishLong(result, warning));
+    return std::move(result.entry_id);
+  }
   v1::CopyFolderResponse response;
   MAPINOTIFY_RETURN_IF_ERROR(
       client_->Call(&v1::Store::Stub::CopyFolder, request, &response));
+  // Without a cancel a folder copy leaves nothing undone.
+  if (warning != nullptr) *warning = S_OK;
   return response.entry_id();
 }
 
 absl::Status MsgStore::DeleteFolder(const EntryId& parent,
-                                    const EntryId& folder, ULONG flags) {
-  v1::DeleteFolderRequest request;
-  request.set_parent_id(parent);
-  request.set_folder_id(folder);
-  request.set_flags(flags);
+                                    const EntryId& folder, ULONG flags,
+                                    SCODE* warning, MapiProgress* progress) {
+  v1::DeleteFolderRequest request =
+      internal::DeleteFolderRequestOf(parent, folder, flags);
+  if (progress != nullptr) {
+    v1::OperationStart start;
+    *start.mutable_delete_folder() = std::move(request);
+    return internal::FinishLong(
+        client_->RunOperation(std::move(start), *progress), warning);
+  }
   v1::DeleteFolderResponse response;
-  return client_->Call(&v1::Store::Stub::DeleteFolder, request, &response);
+  MAPINOTIFY_RETURN_IF_ERROR(
+      client_->Call(&v1::Store::Stub::DeleteFolder, request, &response));
+  if (warning != nullptr) *warning = S_OK;
+  return absl::OkStatus();
 }
 
-absl::Status MsgStore::EmptyFolder(const EntryId& folder, ULONG flags) {
-  v1::EmptyFolderRequest request;
-  request.set_folder_id(folder);
-  request.set_flags(flags);
+absl::Status MsgStore::EmptyFolder(const EntryId& folder, ULONG flags,
+                                   SCODE* warning, MapiProgress* progress) {
+  v1::EmptyFolderRequest request =
+      internal::EmptyFolderRequestOf(folder, flags);
+  if (progress != nullptr) {
+    v1::OperationStart start;
+    *start.mutable_empty_folder() = std::move(request);
+    return internal::FinishLong(
+        client_->RunOperation(std::move(start), *progress), warning);
+  }
   v1::EmptyFolderResponse response;
-  return client_->Call(&v1::Store::Stub::EmptyFolder, request, &response);
+  MAPINOTIFY_RETURN_IF_ERROR(
+      client_->Call(&v1::Store::Stub::EmptyFolder, request, &response));
+  if (warning != nullptr) *warning = S_OK;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<Message>> MsgStore::CreateMessage(
@@ -342,11 +519,16 @@ absl::StatusOr<std::unique_ptr<Message>> MsgStore::OpenMessage(
 
 absl::Status MsgStore::DeleteMessages(const EntryId& folder,
                                       const std::vector<EntryId>& messages,
-                                      ULONG flags, SCODE* warning) {
-  v1::DeleteMessagesRequest request;
-  request.set_folder_id(folder);
-  internal::IdsToWire(messages, request.mutable_message_ids());
-  request.set_flags(flags);
+                                      ULONG flags, SCODE* warning,
+                                      MapiProgress* progress) {
+  v1::DeleteMessagesRequest request =
+      internal::DeleteMessagesRequestOf(folder, messages, flags);
+  if (progress != nullptr) {
+    v1::OperationStart start;
+    *start.mutable_delete_messages() = std::move(request);
+    return internal::FinishLong(
+        client_->RunOperation(std::move(start), *progress), warning);
+  }
   v1::DeleteMessagesResponse response;
   MAPINOTIFY_RETURN_IF_ERROR(
       client_->Call(&v1::Store::Stub::DeleteMessages, request, &response));
@@ -357,12 +539,15 @@ absl::Status MsgStore::DeleteMessages(const EntryId& folder,
 absl::Status MsgStore::CopyMessages(const EntryId& source,
                                     const std::vector<EntryId>& messages,
                                     const EntryId& dest, ULONG flags,
-                                    SCODE* warning) {
-  v1::CopyMessagesRequest request;
-  request.set_source_folder_id(source);
-  internal::IdsToWire(messages, request.mutable_message_ids());
-  request.set_dest_folder_id(dest);
-  request.set_flags(flags);
+                                    SCODE* warning, MapiProgress* progress) {
+  v1::CopyMessagesRequest request =
+      internal::CopyMessagesRequestOf(source, messages, dest, flags);
+  if (progress != nullptr) {
+    v1::OperationStart start;
+    *start.mutable_copy_messages() = std::move(request);
+    return internal::FinishLong(
+        client_->RunOperation(std::move(start), *progress), warning);
+  }
   v1::CopyMessagesResponse response;
   MAPINOTIFY_RETURN_IF_ERROR(
       client_->Call(&v1::Store::Stub::CopyMessages, request, &response));
@@ -372,16 +557,28 @@ absl::Status MsgStore::CopyMessages(const EntryId& source,
 
 absl::Status MsgStore::SetReadFlags(const EntryId& folder,
                                     const std::vector<EntryId>& messages,
-                                    ULONG flags, SCODE* warning) {
-  v1::SetReadFlagsRequest request;
-  request.set_folder_id(folder);
-  internal::IdsToWire(messages, request.mutable_message_ids());
-  request.set_flags(flags);
+                                    ULONG flags, SCODE* warning,
+                                    MapiProgress* progress) {
+  v1::SetReadFlagsRequest request =
+      internal::SetReadFlagsRequestOf(folder, messages, flags);
+  if (progress != nullptr) {
+    v1::OperationStart start;
+    *start.mutable_set_read_flags() = std::move(request);
+    return internal::FinishLong(
+        client_->RunOperation(std::move(start), *progress), warning);
+  }
   v1::SetReadFlagsResponse response;
   MAPINOTIFY_RETURN_IF_ERROR(
       client_->Call(&v1::Store::Stub::SetReadFlags, request, &response));
   if (warning != nullptr) *warning = response.warning();
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<Operation>> MsgStore::Start(
+    LongOperation operation, std::shared_ptr<MapiProgress> progress,
+    MessageLoop& loop, OperationCallback done) {
+  return client_->StartOperation(internal::StartOf(operation),
+                                 std::move(progress), loop, std::move(done));
 }
 
 absl::StatusOr<EntryId> MsgStore::DeliverNewMail(

@@ -14,6 +14,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "mapinotify/message_loop.h"
+#include "mapinotify/operation.h"
+#include "mapinotify/progress.h"
 #include "mapinotify/store.h"
 #include "mapinotify/table.h"
 #include "mapinotify/v1/store.grpc.pb.h"
@@ -68,6 +71,19 @@ class StoreClient {
     Prepare(&context);
     return Finish((table_stub_.get()->*method)(&context, request, response));
   }
+
+  // RunOperation of `start` with a progress object, blocking: reads
+  // `progress`'s flags and limits, then calls it on the calling thread as
+  // the server reports, and returns the outcome after the last call
+  // (mapinotify/store.h, "Long operations").
+  OperationResult RunOperation(v1::OperationStart start,
+                               MapiProgress& progress) const;
+  // MsgStore::Start: RunOperation of `start` delivering to `loop`.
+  // InvalidArgument for an empty `done`, Unavailable (MAPI_E_END_OF_SESSION)
+  // once closed, FailedPrecondition for a destroyed loop.
+  absl::StatusOr<std::shared_ptr<Operation>> StartOperation(
+      v1::OperationStart start, std::shared_ptr<MapiProgress> progress,
+      MessageLoop& loop, OperationCallback done) const;
 
  private:
   static absl::Status EndOfSession();

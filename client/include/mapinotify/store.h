@@ -28,7 +28,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "mapinotify/mapi.h"
+#include "mapinotify/message_loop.h"
 #include "mapinotify/notification.h"
+#include "mapinotify/operation.h"
+#include "mapinotify/progress.h"
 #include "mapinotify/table.h"
 
 namespace mapinotify {
@@ -155,6 +158,57 @@ class MsgStore {
   absl::StatusOr<std::vector<PropProblem>> DeleteProps(
       const EntryId& folder, const std::vector<ULONG>& tags);
 
+  // --- Long operations: CopyFolder, DeleteFolder, EmptyFolder,
+  // DeleteMessages, CopyMessages (moves too) and SetReadFlags.
+  //
+  // Progress. Each takes an optional IMAPIProgress object
+  // (mapinotify/progress.h) that the server's store reports to as a MAPI
+  // provider following Microsoft's "How to: Display a Progress Indicator"
+  // does (GetFlags / GetMin / GetMax are read once, on the calling thread,
+  // before the call goes out; then SetLimits with MAPI_TOP_LEVEL and
+  // Progress(value, i, N) per item, local sub-ranges for subfolders; the
+  // value never decreases and reaches the maximum exactly at completion).
+  // The blocking form calls `progress` on the calling thread while it waits,
+  // and returns after the last call. While the consumer is slow the calls
+  // waiting for it are coalesced (a Progress superseded by a newer one is
+  // dropped, consecutive SetLimits merge; at most 16 wait), so the server is
+  // never held up and the last Progress always arrives. Without a progress
+  // object the call is one unary round trip.
+  //
+  // Cancel. When `progress` answers MAPI_E_USER_CANCEL the server stops the
+  // operation before its next item (the answer reaches it over the wire, so
+  // items it finished meanwhile stay done): the call returns OK with
+  // `*warning` = MAPI_W_PARTIAL_COMPLETION, the store is consistent (no item
+  // half done) and the notifications published are exactly those of the
+  // items done. After that answer `progress` gets no further call.
+  //
+  // `*warning` (when given) is set on success: S_OK, or
+  // MAPI_W_PARTIAL_COMPLETION when items were skipped (ids of no live
+  // message) or left undone by a cancel (CopyFolder, DeleteFolder and
+  // EmptyFolder without a progress object cannot be cancelled: S_OK).
+  //
+  // Deadline. SessionOptions::store_call_timeout bounds the whole
+  // operation, progress included. When it expires the call fails with
+  // DeadlineExceeded and the server stops the operation before its next
+  // item, as on a cancel: what was done stays done and notified.
+
+  // The asynchronous form of the long operations: starts `operation` and
+  // returns at once. `progress` (may be null) is read (GetFlags / GetMin /
+  // GetMax) on the calling thread before Start returns; then it gets its
+  // calls, and then
+  // `done` its outcome exactly once, on `loop`'s owning thread while the
+  // loop is pumped, in that order (`done` after the last progress call).
+  // Operation::Cancel, or `progress` answering MAPI_E_USER_CANCEL, cancels
+  // as above. `loop` need not outlive the operation: once it is destroyed
+  // nothing more is delivered (the operation still completes on the
+  // server). InvalidArgument for an empty `done`; FailedPrecondition for a
+  // loop being destroyed; Unavailable (MAPI_E_END_OF_SESSION) after the session
+  // ended. Errors of the operation itself (a bad id, MAPI_E_NOT_FOUND ...)
+  // come through `done`.
+  absl::StatusOr<std::shared_ptr<Operation>> Start(
+      LongOperation operation, std::shared_ptr<MapiProgress> progress,
+      MessageLoop& loop, OperationCallback done);
+
   // IMAPIFolder::CreateFolder: a subfolder `name` of `parent`; returns its
   // entry id. MAPI_E_COLLISION when `parent` has a subfolder of that name
   // (case-insensitive) unless `flags` has OPEN_IF_EXISTS (then returns that
@@ -170,14 +224,19 @@ class MsgStore {
   absl::StatusOr<EntryId> CopyFolder(const EntryId& source_parent,
                                      const EntryId& folder,
                                      const EntryId& dest_parent,
-                                     const std::string& new_name, ULONG flags);
+                                     const std::string& new_name, ULONG flags,
+                                     SCODE* warning = nullptr,
+                                     MapiProgress* progress = nullptr);
   // IMAPIFolder::DeleteFolder of `folder`, a child of `parent`. Without
   // DEL_FOLDERS a folder with subfolders fails with MAPI_E_HAS_FOLDERS;
   // without DEL_MESSAGES one with messages fails with MAPI_E_HAS_MESSAGES.
   absl::Status DeleteFolder(const EntryId& parent, const EntryId& folder,
-                            ULONG flags);
+                            ULONG flags, SCODE* warning = nullptr,
+                            MapiProgress* progress = nullptr);
   // IMAPIFolder::EmptyFolder. `flags`: DEL_ASSOCIATED (accepted).
-  absl::Status EmptyFolder(const EntryId& folder, ULONG flags);
+  absl::Status EmptyFolder(const EntryId& folder, ULONG flags,
+                           SCODE* warning = nullptr,
+                           MapiProgress* progress = nullptr);
 
   // IMAPIFolder::CreateMessage: a new message in `folder`, unsaved (it
   // exists, and notifies, once Message::SaveChanges is called). `flags`:
@@ -202,20 +261,23 @@ class MsgStore {
   // MESSAGE_DIALOG (accepted).
   absl::Status DeleteMessages(const EntryId& folder,
                               const std::vector<EntryId>& messages, ULONG flags,
-                              SCODE* warning = nullptr);
+                              SCODE* warning = nullptr,
+                              MapiProgress* progress = nullptr);
   // IMAPIFolder::CopyMessages from `source` into `dest` (`messages` not
   // empty). `flags`: MESSAGE_MOVE (a moved message gets a new entry id;
   // its old id is then MAPI_E_NOT_FOUND), MESSAGE_DIALOG.
   absl::Status CopyMessages(const EntryId& source,
                             const std::vector<EntryId>& messages,
                             const EntryId& dest, ULONG flags,
-                            SCODE* warning = nullptr);
+                            SCODE* warning = nullptr,
+                            MapiProgress* progress = nullptr);
   // IMAPIFolder::SetReadFlags: sets MSGFLAG_READ (with CLEAR_READ_FLAG:
   // clears it) in PR_MESSAGE_FLAGS of `messages` (empty: every message of
   // the folder). Also accepted: SUPPRESS_RECEIPT, MESSAGE_DIALOG.
   absl::Status SetReadFlags(const EntryId& folder,
                             const std::vector<EntryId>& messages, ULONG flags,
-                            SCODE* warning = nullptr);
+                            SCODE* warning = nullptr,
+                            MapiProgress* progress = nullptr);
   // Delivers a new message with `props` into the receive folder (Inbox), as
   // a transport would: fnevNewMail on the store plus the created / modified
   // events. Returns the new message's entry id.
