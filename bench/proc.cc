@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -29,6 +30,12 @@ absl::Status ErrnoError(absl::string_view what) {
 int MillisLeft(absl::Time deadline) {
   const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
   return ms < 0 ? 0 : static_cast<int>(ms > 1 << 30 ? 1 << 30 : ms);
+}
+
+double CpuSeconds(const rusage& usage) {
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) /
+             1e6;
 }
 
 }  // namespace
@@ -174,10 +181,7 @@ absl::StatusOr<ChildExit> Child::Wait(absl::Duration timeout) {
   ChildExit exit;
   exit.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   exit.max_rss_kib = usage.ru_maxrss;
-  exit.cpu_seconds =
-      static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-      static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) /
-          1e6;
+  exit.cpu_seconds = CpuSeconds(usage);
   return exit;
 }
 
@@ -190,6 +194,32 @@ absl::flat_hash_map<std::string, std::string> ParseFields(
     fields[std::string(word.substr(0, eq))] = std::string(word.substr(eq + 1));
   }
   return fields;
+}
+
+absl::StatusOr<int> PortOf(const std::string& ready_line) {
+  auto fields = ParseFields(ready_line);
+  int port = 0;
+  if (!absl::SimpleAtoi(fields["port"], &port) || port <= 0) {
+    return absl::InternalError(absl::StrCat("bad ready line: ", ready_line));
+  }
+  return port;
+}
+
+absl::StatusOr<ChildExit> StopServer(Child& server) {
+  server.CloseStdin();
+  absl::StatusOr<ChildExit> exit = server.Wait(absl::Seconds(30));
+  if (!exit.ok()) return exit.status();
+  if (exit->exit_code != 0) {
+    return absl::InternalError(
+        absl::StrCat("server exited with ", exit->exit_code));
+  }
+  return *exit;
+}
+
+double SelfCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return CpuSeconds(usage);
 }
 
 }  // namespace mapinotify::bench

@@ -74,6 +74,20 @@ class Child {
 absl::flat_hash_map<std::string, std::string> ParseFields(
     absl::string_view line);
 
+// How long a server role may take to print its "ready" line.
+inline constexpr absl::Duration kStartTimeout = absl::Seconds(30);
+
+// The port of a server role's "ready port=<p>" line; Internal when it has
+// none.
+absl::StatusOr<int> PortOf(const std::string& ready_line);
+
+// Closes a server role's stdin and reaps it. Internal when it exited with a
+// nonzero code; DeadlineExceeded (it is killed) after 30 s.
+absl::StatusOr<ChildExit> StopServer(Child& server);
+
+// User + system CPU time of this process (all its threads) so far.
+double SelfCpuSeconds();
+
 }  // namespace mapinotify::bench
 
 #endif  // MAPINOTIFY_BENCH_PROC_H_

@@ -25,6 +25,11 @@ ABSL_DECLARE_FLAG(bool, record_latency);    // client: keep a histogram.
 ABSL_DECLARE_FLAG(uint64_t, max_queued);    // client: per-connection bound.
 ABSL_DECLARE_FLAG(int, deadline_s);         // client: give up after this.
 ABSL_DECLARE_FLAG(int, advises);            // client: scale role, per session.
+ABSL_DECLARE_FLAG(std::string, store_op);   // store_client: save|copy.
+ABSL_DECLARE_FLAG(std::string, folder);     // store roles: entry id, hex.
+ABSL_DECLARE_FLAG(std::string, dest);       // store_client copy: entry id, hex.
+ABSL_DECLARE_FLAG(uint64_t, ops);           // store_client: saves / messages.
+ABSL_DECLARE_FLAG(bool, progress);          // store_client: progress obj.
 
 namespace mapinotify::bench {
 
@@ -45,6 +50,15 @@ int RunRawClient();
 //     end marker; answers "published seconds=<s>".
 //   rss
 //     answers "rss kib=<VmRSS> streams=<n> registrations=<n>".
+//   populate count=<n>
+//     creates folders "bench source" and "bench dest" in the store's IPM
+//     subtree and n saved messages (PR_SUBJECT set) in the source, through
+//     the in-process store; answers "populated ok=<0|1> source=<hex>
+//     dest=<hex> seconds=<s>" (entry ids in hex).
+//   mark folder=<hex>
+//     publishes the end marker on that entry target; answers "marked".
+//   cpu
+//     answers "cpu seconds=<user + system CPU of the process so far>".
 int RunServer();
 
 // --sessions sessions of threading model --model, each advising one
@@ -56,6 +70,39 @@ int RunServer();
 // sessions are open, advises --advises connections per session (each on its
 // own target) when it reads a line, prints "advised", exits at EOF.
 int RunClient();
+
+// --sessions kNotificationThread sessions, each advising one connection on
+// folder --folder for fnevObjectCreated (and the end marker). Prints
+// "advised" once all are live, then waits for every connection's end
+// marker (or --deadline_s) and prints
+//   result received=<sum> missing=<sum> surplus=<sum> resyncs=<sum>
+//          unfinished=<n> last_ns=<t> tcp=<connections>
+// where each connection should receive --expect distinct fnevObjectCreated
+// of messages in the folder; anything else (a duplicate, another event, an
+// event after the marker) counts as surplus.
+int RunWatchers();
+
+// One session and its MsgStore on --target, one thread. Prints "opened"
+// once ready, waits for a line on stdin, then:
+//   --store_op=save: --ops times CreateMessage in --folder, SetProps
+//     (PR_SUBJECT), SaveChanges(0);
+//   --store_op=copy: copies --folder (a child of the IPM subtree holding
+//     --ops messages) into --dest with one blocking CopyFolder, with a
+//     recording progress object when --progress, and reads the copy's
+//     PR_CONTENT_COUNT;
+// and prints
+//   result ok=<0|1> done=<ops or items done> seconds=<s> first_ns=<t>
+//          last_ns=<t> cpu=<s>
+// where seconds / cpu cover only the operations. Save adds first_rate= and
+// last_rate=, the ops/s of the first and of the last tenth of the saves;
+// copy adds calls=1 count=<the copy's PR_CONTENT_COUNT> warning=<its
+// warning> progress_calls=<Progress calls the object got> progress_ok=<1
+// when it ended at its maximum, item N of N, never going down>.
+int RunStoreClient();
+
+// Established TCP connections of this process to 127.0.0.1:`port` (shared
+// by the client roles).
+int CountTcpConnections(int port);
 
 }  // namespace mapinotify::bench
 

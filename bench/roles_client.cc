@@ -156,44 +156,6 @@ class LoopThread {
   absl::Notification ready_;
 };
 
-// Established TCP connections of this process to 127.0.0.1:`port`: how many
-// connections the sessions' channels really opened (gRPC shares a subchannel
-// between channels with equal arguments).
-int CountTcpConnections(int port) {
-  absl::flat_hash_set<std::string> inodes;
-  char want[16];
-  std::snprintf(want, sizeof(want), ":%04X", port);
-  // gRPC dials 127.0.0.1 from a dual-stack socket: it may be in tcp6.
-  for (const char* table : {"/proc/self/net/tcp", "/proc/self/net/tcp6"}) {
-    std::ifstream tcp(table);
-    std::string line;
-    std::getline(tcp, line);  // Header.
-    while (std::getline(tcp, line)) {
-      std::istringstream in(line);
-      std::string slot, local, remote, state, queues, timer, retr, uid, timeout,
-          inode;
-      in >> slot >> local >> remote >> state >> queues >> timer >> retr >>
-          uid >> timeout >> inode;
-      if (state == "01" && remote.size() > 5 &&
-          remote.compare(remote.size() - 5, 5, want) == 0) {
-        inodes.insert(absl::StrCat("socket:[", inode, "]"));
-      }
-    }
-  }
-  int count = 0;
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  while (dirent* entry = readdir(dir)) {
-    char target[256];
-    const std::string path = absl::StrCat("/proc/self/fd/", entry->d_name);
-    const ssize_t n = readlink(path.c_str(), target, sizeof(target) - 1);
-    if (n <= 0) continue;
-    if (inodes.contains(std::string(target, static_cast<size_t>(n)))) ++count;
-  }
-  closedir(dir);
-  return count;
-}
-
 // Ignores everything (the scale role's connections watch targets nobody
 // publishes to).
 class NullSink final : public AdviseSink {
@@ -261,6 +223,43 @@ int RunScaleClient(const std::string& target, int sessions, int advises) {
 }
 
 }  // namespace
+
+// How many connections the sessions' channels really opened: gRPC shares a
+// subchannel between channels with equal arguments.
+int CountTcpConnections(int port) {
+  absl::flat_hash_set<std::string> inodes;
+  char want[16];
+  std::snprintf(want, sizeof(want), ":%04X", port);
+  // gRPC dials 127.0.0.1 from a dual-stack socket: it may be in tcp6.
+  for (const char* table : {"/proc/self/net/tcp", "/proc/self/net/tcp6"}) {
+    std::ifstream tcp(table);
+    std::string line;
+    std::getline(tcp, line);  // Header.
+    while (std::getline(tcp, line)) {
+      std::istringstream in(line);
+      std::string slot, local, remote, state, queues, timer, retr, uid, timeout,
+          inode;
+      in >> slot >> local >> remote >> state >> queues >> timer >> retr >>
+          uid >> timeout >> inode;
+      if (state == "01" && remote.size() > 5 &&
+          remote.compare(remote.size() - 5, 5, want) == 0) {
+        inodes.insert(absl::StrCat("socket:[", inode, "]"));
+      }
+    }
+  }
+  int count = 0;
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  while (dirent* entry = readdir(dir)) {
+    char target[256];
+    const std::string path = absl::StrCat("/proc/self/fd/", entry->d_name);
+    const ssize_t n = readlink(path.c_str(), target, sizeof(target) - 1);
+    if (n <= 0) continue;
+    if (inodes.contains(std::string(target, static_cast<size_t>(n)))) ++count;
+  }
+  closedir(dir);
+  return count;
+}
 
 int RunClient() {
   const std::string target = absl::GetFlag(FLAGS_target);

@@ -3,6 +3,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -11,7 +12,9 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bench/payload.h"
 #include "bench/proc.h"
@@ -19,6 +22,7 @@
 #include "server/hub/hub.h"
 #include "server/hub/target_key.h"
 #include "server/service/server.h"
+#include "server/store/store.h"
 
 namespace mapinotify::bench {
 
@@ -84,6 +88,69 @@ long VmRssKib() {
   return 0;
 }
 
+// Folders "bench source" (with `count` saved messages) and "bench dest" in
+// the IPM subtree, made through the in-process store (no round trips);
+// answers the "populated" line. SaveChanges rescans its folder to update the
+// folder's counters (Store::Impl::CountersLocked), so saving `count`
+// messages one by one into one folder is quadratic (8,000 took 7 s): save
+// at most kSaved, then double the folder with CopyMessages into itself (a
+// copy keeps every property), which costs O(folder) per call.
+std::string Populate(server::store::Store* store, uint64_t count) {
+  constexpr uint64_t kSaved = 256;
+  const int64_t start = MonotonicNanos();
+  absl::StatusOr<EntryId> source =
+      store->CreateFolder(store->ipm_subtree_id(), "bench source", "", 0);
+  if (!source.ok()) {
+    return absl::StrCat("populated ok=0 ", source.status().ToString());
+  }
+  absl::StatusOr<EntryId> dest =
+      store->CreateFolder(store->ipm_subtree_id(), "bench dest", "", 0);
+  if (!dest.ok()) {
+    return absl::StrCat("populated ok=0 ", dest.status().ToString());
+  }
+  const server::store::CallContext caller{"bench-populate", 1};
+  for (uint64_t i = 0; i < count && i < kSaved; ++i) {
+    absl::StatusOr<server::store::Handle> handle =
+        store->CreateMessage(caller, *source, 0);
+    if (!handle.ok()) {
+      return absl::StrCat("populated ok=0 ", handle.status().ToString());
+    }
+    auto problems = store->SetMessageProps(
+        caller, *handle,
+        {PropValue{PR_SUBJECT, absl::StrCat("bench message ", i)}});
+    if (!problems.ok() || !problems->empty()) {
+      return absl::StrCat("populated ok=0 SetMessageProps failed at ", i);
+    }
+    absl::StatusOr<EntryId> saved = store->SaveChanges(caller, *handle, 0);
+    if (!saved.ok()) {
+      return absl::StrCat("populated ok=0 ", saved.status().ToString());
+    }
+  }
+  while (true) {
+    absl::StatusOr<std::vector<EntryId>> ids = store->ListMessages(*source);
+    if (!ids.ok()) {
+      return absl::StrCat("populated ok=0 ", ids.status().ToString());
+    }
+    if (ids->size() >= count) break;
+    ids->resize(std::min<size_t>(ids->size(), count - ids->size()));
+    absl::Status copied = store->CopyMessages(*source, *ids, *source, 0);
+    if (!copied.ok()) {
+      return absl::StrCat("populated ok=0 ", copied.ToString());
+    }
+  }
+  return absl::StrCat("populated ok=1 source=", absl::BytesToHexString(*source),
+                      " dest=", absl::BytesToHexString(*dest), " seconds=",
+                      static_cast<double>(MonotonicNanos() - start) / 1e9);
+}
+
+// The end marker on the entry target of folder `hex`.
+void Mark(server::Hub* hub, const std::string& hex) {
+  std::vector<server::PublishItem> marker;
+  marker.push_back(server::PublishItem{
+      EndMarker(), {server::EntryTargetKey(absl::HexStringToBytes(hex))}});
+  hub->Publish(std::move(marker));
+}
+
 }  // namespace
 
 int RunServer() {
@@ -116,6 +183,16 @@ int RunServer() {
       const server::Hub::Stats stats = (*server)->hub()->GetStats();
       std::printf("rss kib=%ld streams=%zu registrations=%zu\n", VmRssKib(),
                   stats.streams, stats.registrations);
+    } else if (line.rfind("populate", 0) == 0) {
+      const std::string answer =
+          Populate((*server)->store(), FieldOr(fields, "count", 0));
+      std::printf("%s\n", answer.c_str());
+    } else if (line.rfind("mark", 0) == 0) {
+      auto folder = fields.find("folder");
+      Mark((*server)->hub(), folder == fields.end() ? "" : folder->second);
+      std::printf("marked\n");
+    } else if (line == "cpu") {
+      std::printf("cpu seconds=%.6f\n", SelfCpuSeconds());
     } else {
       std::printf("error unknown command: %s\n", line.c_str());
     }

@@ -20,33 +20,6 @@ std::vector<int> Spread(int streams, int processes) {
   return out;
 }
 
-namespace {
-
-constexpr absl::Duration kStartTimeout = absl::Seconds(30);
-
-absl::StatusOr<int> PortOf(const std::string& ready_line) {
-  auto fields = ParseFields(ready_line);
-  int port = 0;
-  if (!absl::SimpleAtoi(fields["port"], &port) || port <= 0) {
-    return absl::InternalError(absl::StrCat("bad ready line: ", ready_line));
-  }
-  return port;
-}
-
-// Closes a server's stdin and reaps it.
-absl::StatusOr<ChildExit> StopServer(Child& server) {
-  server.CloseStdin();
-  absl::StatusOr<ChildExit> exit = server.Wait(absl::Seconds(30));
-  if (!exit.ok()) return exit.status();
-  if (exit->exit_code != 0) {
-    return absl::InternalError(
-        absl::StrCat("server exited with ", exit->exit_code));
-  }
-  return *exit;
-}
-
-}  // namespace
-
 // --- Baseline: bare gRPC stream ------------------------------------------
 
 absl::StatusOr<Sample> RunRaw(uint64_t count, uint32_t per_message, bool hint,

@@ -19,16 +19,20 @@ struct Sample {
   long server_rss_kib = 0;
   long client_rss_kib = 0;  // The largest client process.
   uint64_t missing = 0;     // Notifications that never reached a sink.
+  uint64_t surplus = 0;     // Deliveries no run should produce (duplicates).
   uint64_t resyncs = 0;     // Resync signals seen by sinks.
   int unfinished = 0;       // Connections whose end marker never came.
   int tcp = 0;              // TCP connections the clients opened.
   double publish_rate = 0;  // What the publisher achieved.
   double extra = 0;         // A second figure some rows note.
+  double extra2 = 0;        // A third one.
   // CPU time per notification delivered, whole processes (startup included),
   // microseconds; 0 when not measured.
   double server_cpu_us = 0;
   double client_cpu_us = 0;  // All client processes.
-  bool valid() const { return missing == 0 && resyncs == 0 && unfinished == 0; }
+  bool valid() const {
+    return missing == 0 && surplus == 0 && resyncs == 0 && unfinished == 0;
+  }
 };
 
 // Baseline: a bare gRPC stream of `count` notifications, `per_message` per
@@ -64,6 +68,29 @@ struct ScaleResult {
 // at each step.
 absl::StatusOr<ScaleResult> RunScale(int streams, int connections,
                                      uint64_t publish_count);
+
+// Store SaveChanges: one store client process (one thread, one session)
+// creates and saves `ops` new messages in one folder (CreateMessage,
+// SetProps(PR_SUBJECT), SaveChanges) as fast as it can while `watchers`
+// sessions in one watcher process watch the folder for fnevObjectCreated.
+// value: ops/s in the store client; missing / surplus: watchers' created
+// events short of / beyond `ops` each; extra: ms from the last SaveChanges
+// returning to the watchers' last OnNotify; extra2: the ops/s of the last
+// tenth of the saves over the first tenth's.
+absl::StatusOr<Sample> RunStoreSave(uint64_t ops, int watchers);
+
+struct CopyResult {
+  Sample none;      // value: items/s without a progress object.
+  Sample progress;  // With one; extra: its rate / `none`'s in this run;
+                    // extra2: Progress calls the object received.
+};
+
+// Store CopyFolder: a folder of `messages` saved messages (made inside the
+// server) copied into an empty folder by one blocking MsgStore::CopyFolder
+// through the client library, once without and once
+// with a progress object, each in a fresh server and client; the one
+// without first when `none_first`.
+absl::StatusOr<CopyResult> RunStoreCopy(uint64_t messages, bool none_first);
 
 }  // namespace mapinotify::bench
 

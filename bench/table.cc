@@ -132,7 +132,7 @@ void PrintTable(const std::vector<Row>& rows, int runs) {
       continue;
     }
     int valid = 0;
-    uint64_t missing = 0, resyncs = 0;
+    uint64_t missing = 0, surplus = 0, resyncs = 0;
     int unfinished = 0;
     long server_rss = 0, client_rss = 0;
     int tcp = 0;
@@ -140,6 +140,7 @@ void PrintTable(const std::vector<Row>& rows, int runs) {
     for (const Sample& s : row.samples) {
       if (s.valid()) ++valid;
       missing += s.missing;
+      surplus += s.surplus;
       resyncs += s.resyncs;
       unfinished += s.unfinished;
       server_rss = std::max(server_rss, s.server_rss_kib);
@@ -157,18 +158,23 @@ void PrintTable(const std::vector<Row>& rows, int runs) {
                             " of ", runs, " runs INVALID**"));
     }
     if (missing > 0) add_note(absl::StrCat("**missing ", missing, "**"));
+    if (surplus > 0) add_note(absl::StrCat("**surplus ", surplus, "**"));
     if (resyncs > 0) add_note(absl::StrCat("**resync signals ", resyncs, "**"));
     if (unfinished > 0) {
       add_note(absl::StrCat("**", unfinished, " connections never finished**"));
     }
     if (!row.errors.empty()) add_note(absl::StrCat("error: ", row.errors[0]));
     if (tcp > 0) add_note(absl::StrCat(tcp, " TCP connection(s)"));
-    if (row.extra_note)
+    if (row.extra_note && valid > 0) {
       add_note(row.extra_note(median_of(row, &Sample::extra)));
+    }
+    if (row.extra2_note && valid > 0) {
+      add_note(row.extra2_note(median_of(row, &Sample::extra2)));
+    }
     const double server_cpu = median_of(row, &Sample::server_cpu_us);
     if (server_cpu > 0 && !row.latency) {
-      add_note(absl::StrFormat("CPU µs/notification: server %.2f, client %.2f",
-                               server_cpu,
+      add_note(absl::StrFormat("CPU µs/%s: server %.2f, client %.2f",
+                               row.cpu_per, server_cpu,
                                median_of(row, &Sample::client_cpu_us)));
     }
     if (!publish.empty()) {

@@ -22,8 +22,11 @@ struct Row {
   std::string note;
   bool reference_candidate = false;  // A 64-per-message baseline.
   bool no_ratio = false;             // Its unit is not notifications/s.
-  // Describes the median of Sample::extra in the notes, when set.
+  // Describe the medians of Sample::extra / extra2 in the notes, when set.
   std::function<std::string(double)> extra_note;
+  std::function<std::string(double)> extra2_note;
+  // What the CPU figures of the notes are per.
+  std::string cpu_per = "notification";
   // Filled by the driver.
   std::vector<Sample> samples;
   std::vector<std::string> errors;
