@@ -90,11 +90,9 @@ long VmRssKib() {
 
 // Folders "bench source" (with `count` saved messages) and "bench dest" in
 // the IPM subtree, made through the in-process store (no round trips);
-// answers the "populated" line. SaveChanges rescans its folder to update the
-// folder's counters (Store::Impl::CountersLocked), so saving `count`
-// messages one by one into one folder is quadratic (8,000 took 7 s): save
-// at most kSaved, then double the folder with CopyMessages into itself (a
-// copy keeps every property), which costs O(folder) per call.
+// answers the "populated" line. Saves at most kSaved messages, then doubles
+// the folder with CopyMessages into itself (a copy keeps every property):
+// a few calls instead of `count` saves.
 std::string Populate(server::store::Store* store, uint64_t count) {
   constexpr uint64_t kSaved = 256;
   const int64_t start = MonotonicNanos();
