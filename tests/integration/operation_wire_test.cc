@@ -14,10 +14,12 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "mapinotify/mapi.h"
 #include "mapinotify/progress.h"
 #include "mapinotify/session.h"
+#include "mapinotify/store.h"
 #include "mapinotify/v1/mapi.pb.h"
 #include "mapinotify/v1/store.grpc.pb.h"
 #include "server/store/store.h"
@@ -31,6 +33,26 @@ using Stream =
 
 constexpr char kSession[] = "00112233445566778899aabbccddeeff";
 const server::store::CallContext kCaller{kSession, 1};
+
+// A progress object for a direct store call that holds the store: its
+// first Progress (made under the store's lock) signals `held` and waits for
+// `release`.
+class Holding : public BasicProgress {
+ public:
+  Holding(absl::Notification* held, absl::Notification* release)
+      : held_(held), release_(release) {}
+  SCODE OnProgress(ULONG, ULONG, ULONG) override {
+    if (!held_->HasBeenNotified()) {
+      held_->Notify();
+      release_->WaitForNotification();
+    }
+    return S_OK;
+  }
+
+ private:
+  absl::Notification* held_;
+  absl::Notification* release_;
+};
 
 // What one call brought back.
 struct Outcome {
@@ -232,22 +254,7 @@ TEST_F(OperationWire, CancelStopsAtTheNextItemWithPartialCompletion) {
   // first Progress) until the cancel has been sent, so the cancel reaches
   // the operation long before its end, whatever the machine's speed.
   absl::Notification held, cancel_sent;
-  class Holding : public BasicProgress {
-   public:
-    Holding(absl::Notification* held, absl::Notification* release)
-        : held_(held), release_(release) {}
-    SCODE OnProgress(ULONG, ULONG, ULONG) override {
-      if (!held_->HasBeenNotified()) {
-        held_->Notify();
-        release_->WaitForNotification();
-      }
-      return S_OK;
-    }
-
-   private:
-    absl::Notification* held_;
-    absl::Notification* release_;
-  } holding(&held, &cancel_sent);
+  Holding holding(&held, &cancel_sent);
   std::vector<EntryId> one;
   EntryId other = FolderWith("Other", 1, &one);
   std::thread holder([&] {
@@ -319,6 +326,52 @@ TEST_F(OperationWire, AClientThatDoesNotReadNeverHoldsUpTheOperation) {
       "5000 items: %zu progress calls in %zu messages reached the "
       "client\n",
       values.size(), out.progress_messages);
+}
+
+TEST_F(OperationWire, AnExpiredDeadlineLeavesAConsistentNotifiedStore) {
+  std::vector<EntryId> ids;
+  EntryId source = FolderWith("Source", 200, &ids);
+  EntryId dest = FolderWith("Dest", 0);
+  auto watching = Session::Open(server_->target());
+  ASSERT_TRUE(watching.ok()) << watching.status();
+  auto watcher = std::make_shared<RecordingSink>();
+  ASSERT_TRUE((*watching)
+                  ->Advise(AdviseTarget::Entry(dest), fnevObjectCopied, watcher)
+                  .ok());
+  // The store is held, so the operation cannot start before the client's
+  // deadline has passed.
+  absl::Notification held, release;
+  Holding holding(&held, &release);
+  std::vector<EntryId> one;
+  EntryId other = FolderWith("Other", 1, &one);
+  std::thread holder([&] {
+    EXPECT_TRUE(store().SetReadFlags(other, one, 0, nullptr, &holding).ok());
+  });
+  held.WaitForNotification();
+  SessionOptions options;
+  options.store_call_timeout = absl::Milliseconds(500);
+  auto session = Session::Open(server_->target(), options);
+  ASSERT_TRUE(session.ok()) << session.status();
+  auto client = (*session)->OpenMsgStore();
+  ASSERT_TRUE(client.ok()) << client.status();
+  BasicProgress progress;
+  SCODE warning = S_OK;
+  absl::Status copied =
+      (*client)->CopyMessages(source, ids, dest, 0, &warning, &progress);
+  EXPECT_EQ(copied.code(), absl::StatusCode::kDeadlineExceeded) << copied;
+  release.Notify();
+  holder.join();
+  // The operation then runs. The server sees the expired deadline on its
+  // own clock, racing with the store's release: once it has, Progress
+  // answers MAPI_E_USER_CANCEL and the copy stops after the item in hand;
+  // if the copy got the store first it completes. Either way what it did
+  // is consistent and published in one batch (so once the watcher has it
+  // the operation is over), and nothing is published twice.
+  ASSERT_TRUE(watcher->WaitForCount(1));
+  EXPECT_EQ(Count(dest), watcher->count());
+  EXPECT_EQ(Count(source), 200u);
+  std::printf("deadline expired: the server copied %zu of 200\n",
+              Count(dest));
 }
 
 TEST_F(OperationWire, BadStreamsGetClearErrors) {
@@ -433,22 +486,7 @@ TEST_F(OperationWire, OperationsBeyondTheBoundAreRefused) {
   EntryId dest = FolderWith("Dest", 0);
   // Hold the store so that an accepted operation cannot end.
   absl::Notification held, release;
-  class Holding : public BasicProgress {
-   public:
-    Holding(absl::Notification* held, absl::Notification* release)
-        : held_(held), release_(release) {}
-    SCODE OnProgress(ULONG, ULONG, ULONG) override {
-      if (!held_->HasBeenNotified()) {
-        held_->Notify();
-        release_->WaitForNotification();
-      }
-      return S_OK;
-    }
-
-   private:
-    absl::Notification* held_;
-    absl::Notification* release_;
-  } holding(&held, &release);
+  Holding holding(&held, &release);
   std::thread holder([&] {
     EXPECT_TRUE(store().SetReadFlags(source, {}, 0, nullptr, &holding).ok());
   });

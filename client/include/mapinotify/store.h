@@ -189,8 +189,9 @@ class MsgStore {
   //
   // Deadline. SessionOptions::store_call_timeout bounds the whole
   // operation, progress included. When it expires the call fails with
-  // DeadlineExceeded and the server stops the operation before its next
-  // item, as on a cancel: what was done stays done and notified.
+  // DeadlineExceeded; the server stops the operation before its next item
+  // once it sees the deadline pass on its own clock (as on a cancel: what
+  // was done stays done and notified), so it may complete meanwhile.
 
   // The asynchronous form of the long operations: starts `operation` and
   // returns at once. `progress` (may be null) is read (GetFlags / GetMin /
