@@ -20,6 +20,17 @@ ABSL_FLAG(size_t, stream_queue_bytes, 64 << 20,
           "per-stream queue bound, in bytes of notification payload");
 ABSL_FLAG(size_t, max_message_bytes, 1 << 20,
           "largest gRPC message sent or accepted");
+ABSL_FLAG(absl::Duration, keepalive_time, absl::Seconds(30),
+          "ping a connection that has been quiet this long (inf: never)");
+ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(10),
+          "close a connection whose ping is not acknowledged within this "
+          "(its streams end and their sessions' state is released)");
+ABSL_FLAG(absl::Duration, min_client_ping_interval, absl::Seconds(10),
+          "a client ping sooner than this after the previous one (with no "
+          "data sent in between) is a strike; keep it at or below the "
+          "clients' keepalive time (client default 30s)");
+ABSL_FLAG(int, max_ping_strikes, 2,
+          "strikes tolerated before GOAWAY too_many_pings (0: no limit)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "on SIGTERM, how long in-flight calls get before they are cancelled");
 
@@ -45,6 +56,11 @@ int main(int argc, char** argv) {
   options.hub.outbox.max_bytes = absl::GetFlag(FLAGS_stream_queue_bytes);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.hub.outbox.max_message_bytes = options.max_message_bytes;
+  options.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);
+  options.keepalive_timeout = absl::GetFlag(FLAGS_keepalive_timeout);
+  options.min_client_ping_interval =
+      absl::GetFlag(FLAGS_min_client_ping_interval);
+  options.max_ping_strikes = absl::GetFlag(FLAGS_max_ping_strikes);
 
   auto server = mapinotify::server::Server::Start(options);
   if (!server.ok()) {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/internal/caller.h"
+#include "common/internal/millis_arg.h"
 #include "common/internal/proto_convert.h"
 #include "mapinotify/message_loop.h"
 #include "mapinotify/status.h"
@@ -57,10 +58,19 @@ absl::StatusOr<std::unique_ptr<Session::Impl>> Session::Impl::Open(
 
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
-  // Detect a dead server or a half-open connection (DESIGN.md section 4).
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Detect a dead server or a half-open connection (DESIGN.md section 4;
+  // the values are SessionOptions').
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS,
+              internal::ToMillisArg(options.keepalive_time));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+              internal::ToMillisArg(options.keepalive_timeout));
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
+              options.keepalive_permit_without_calls ? 1 : 0);
+  // gRPC 1.51's client sends at most this many pings with no DATA or
+  // HEADERS frame sent in between (default 2), and a notification stream
+  // that only receives sends none: without this, keepalive would stop after
+  // two pings and a later dead peer would go unnoticed. 0: no limit.
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
       address, grpc::InsecureChannelCredentials(), args);
   const absl::Time deadline = absl::Now() + connect_timeout;

@@ -45,6 +45,31 @@ struct ServerOptions {
   OperationRunner::Options operations;
   // Largest gRPC message accepted or sent (DESIGN.md section 3: 1 MiB).
   size_t max_message_bytes = 1 << 20;
+
+  // Keepalive: how the server notices a dead client or a half-open
+  // connection (DESIGN.md section 4). The server sends an HTTP/2 PING on a
+  // connection once it has been quiet for `keepalive_time` and closes the
+  // connection when the ack has not come within `keepalive_timeout`; its
+  // streams then end and each session's state (hub stream, open store
+  // handles) is released. Defaults 30 s / 10 s: a dead client holds its
+  // server state for at most ~40 s, and a healthy idle connection costs a
+  // PING and its ack (17 bytes each) per 30 s. An infinite keepalive_time turns
+  // the pings off. (gRPC's own defaults are 2 h / 20 s on a server.)
+  absl::Duration keepalive_time = absl::Seconds(30);
+  absl::Duration keepalive_timeout = absl::Seconds(10);
+  // The ping policy for clients' keepalive pings (gRPC's
+  // GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS and
+  // GRPC_ARG_HTTP2_MAX_PING_STRIKES). A ping that arrives sooner than
+  // `min_client_ping_interval` after the previous one, with no data sent by
+  // the server in between, is a strike; past `max_ping_strikes` strikes the
+  // server closes the connection with GOAWAY ENHANCE_YOUR_CALM
+  // "too_many_pings". Pings are accepted on connections with no call too
+  // (a session's connection between streams). The default 10 s accepts the
+  // client's default SessionOptions::keepalive_time (30 s) with a 3x margin
+  // and lets a client go down to 10 s; gRPC's defaults (5 min, 2) would
+  // reject a 30 s client. 0 strikes means any number is tolerated.
+  absl::Duration min_client_ping_interval = absl::Seconds(10);
+  int max_ping_strikes = 2;
 };
 
 // A running server. Thread-safe. Destroying it shuts it down.

@@ -1,6 +1,7 @@
 # Integration tests: a real mapinotifyd (in-process Server on 127.0.0.1:0, or
 # the mapinotifyd binary as a second process) and real clients over gRPC.
-add_library(mapinotify_integration_util STATIC integration/test_util.cc)
+add_library(mapinotify_integration_util STATIC integration/test_util.cc
+                                               integration/tcp_proxy.cc)
 target_include_directories(mapinotify_integration_util PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(mapinotify_integration_util
   PUBLIC mapinotify_server mapinotify_store mapinotify_client
@@ -11,7 +12,7 @@ foreach(t thread_matrix order unadvise reentrancy overflow bad_input
           health_reflection shutdown store_matrix store_props store_threads
           store_errors store_slow_subscriber store_stress
           table_views table_threads table_notify table_mirror
-          operation_wire operation_progress)
+          operation_wire operation_progress tcp_proxy keepalive)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}_test.cc)
     mapinotify_add_test(${t}_test
       SOURCES integration/${t}_test.cc

@@ -44,6 +44,27 @@ struct SessionOptions {
   size_t max_message_bytes = 4 << 20;
   // How long a MsgStore / Message call waits for the server's answer.
   absl::Duration store_call_timeout = absl::Seconds(30);
+
+  // Keepalive: how the session notices a dead server or a half-open
+  // connection (a host that vanished, a NAT or proxy that dropped the flow)
+  // instead of waiting forever on a silent stream. The client sends an
+  // HTTP/2 PING once the connection has been quiet for `keepalive_time`
+  // and closes it when the ack has not come within `keepalive_timeout`; the
+  // stream then ends and every sink gets the resync signal. Defaults 30 s /
+  // 10 s: a dead peer is noticed within ~40 s, an idle healthy connection
+  // costs a PING and its ack (17 bytes each) per 30 s, and 30 s is below the
+  // idle timeout of common NATs and load balancers, so the pings also keep the
+  // flow alive. keepalive_time must not be shorter than the server's
+  // --min_client_ping_interval (default 10 s), or the server closes the
+  // connection with GOAWAY "too_many_pings". An infinite keepalive_time
+  // turns the pings off. gRPC 1.51 accepts down to 1 ms (tests use ~1 s);
+  // its own client default is no keepalive at all.
+  absl::Duration keepalive_time = absl::Seconds(30);
+  absl::Duration keepalive_timeout = absl::Seconds(10);
+  // Ping also when no call is open on the connection. The notification
+  // stream is open for the session's whole life, so this only matters
+  // around (re)connects; true keeps detection uniform.
+  bool keepalive_permit_without_calls = true;
 };
 
 // What an advise connection watches.
