@@ -212,10 +212,7 @@ grpc::ServerUnaryReactor* StoreService::DeleteFolder(
     const v1::DeleteFolderRequest* request,
     v1::DeleteFolderResponse* /*response*/) {
   return RunWithCaller(context, [&](const store::CallContext&) -> absl::Status {
-    absl::StatusOr<OperationOutcome> outcome =
-        RunDeleteFolder(*store_, *request, /*progress=*/nullptr);
-    if (!outcome.ok()) return outcome.status();
-    return absl::OkStatus();
+    return RunDeleteFolder(*store_, *request, /*progress=*/nullptr).status();
   });
 }
 
@@ -223,10 +220,7 @@ grpc::ServerUnaryReactor* StoreService::EmptyFolder(
     grpc::CallbackServerContext* context, const v1::EmptyFolderRequest* request,
     v1::EmptyFolderResponse* /*response*/) {
   return RunWithCaller(context, [&](const store::CallContext&) -> absl::Status {
-    absl::StatusOr<OperationOutcome> outcome =
-        RunEmptyFolder(*store_, *request, /*progress=*/nullptr);
-    if (!outcome.ok()) return outcome.status();
-    return absl::OkStatus();
+    return RunEmptyFolder(*store_, *request, /*progress=*/nullptr).status();
   });
 }
 

@@ -370,8 +370,7 @@ TEST_F(OperationWire, AnExpiredDeadlineLeavesAConsistentNotifiedStore) {
   ASSERT_TRUE(watcher->WaitForCount(1));
   EXPECT_EQ(Count(dest), watcher->count());
   EXPECT_EQ(Count(source), 200u);
-  std::printf("deadline expired: the server copied %zu of 200\n",
-              Count(dest));
+  std::printf("deadline expired: the server copied %zu of 200\n", Count(dest));
 }
 
 TEST_F(OperationWire, BadStreamsGetClearErrors) {
