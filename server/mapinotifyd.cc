@@ -31,6 +31,14 @@ ABSL_FLAG(absl::Duration, min_client_ping_interval, absl::Seconds(10),
           "clients' keepalive time (client default 30s)");
 ABSL_FLAG(int, max_ping_strikes, 2,
           "strikes tolerated before GOAWAY too_many_pings (0: no limit)");
+ABSL_FLAG(size_t, retention_events, 100000,
+          "most notifications kept for replay to reconnecting clients; a "
+          "resume point older than the retention log gets the resync signal");
+ABSL_FLAG(size_t, retention_bytes, 64 << 20,
+          "most bytes kept in the retention log (estimated per notification)");
+ABSL_FLAG(absl::Duration, progress_mark_interval, absl::Seconds(1),
+          "how often streams get a progress mark when the sequence moved on; "
+          "'inf' turns periodic marks off");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "on SIGTERM, how long in-flight calls get before they are cancelled");
 
@@ -56,6 +64,9 @@ int main(int argc, char** argv) {
   options.hub.outbox.max_bytes = absl::GetFlag(FLAGS_stream_queue_bytes);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.hub.outbox.max_message_bytes = options.max_message_bytes;
+  options.hub.retention.max_events = absl::GetFlag(FLAGS_retention_events);
+  options.hub.retention.max_bytes = absl::GetFlag(FLAGS_retention_bytes);
+  options.progress_mark_interval = absl::GetFlag(FLAGS_progress_mark_interval);
   options.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);
   options.keepalive_timeout = absl::GetFlag(FLAGS_keepalive_timeout);
   options.min_client_ping_interval =

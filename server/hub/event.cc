@@ -4,11 +4,24 @@
 
 namespace mapinotify::server {
 
-Event::Event(uint64_t sequence, v1::Notification notification)
+Event::Event(uint64_t sequence, v1::Notification notification,
+             std::vector<TargetKey> targets)
     : sequence_(sequence),
       notification_(std::move(notification)),
       // ByteSizeLong() also writes the cached sizes of every sub-message now,
       // while this thread is the only one that can see the notification.
-      byte_size_(notification_.ByteSizeLong()) {}
+      byte_size_(notification_.ByteSizeLong()),
+      targets_(std::move(targets)) {}
+
+size_t Event::retained_bytes() const {
+  // An estimate, not a measurement: the Event and its control block, the
+  // parsed protobuf objects (about twice the serialized size for an OBJECT
+  // notification's strings and repeated fields), and the targets.
+  size_t bytes = 256 + 2 * byte_size_;
+  for (const TargetKey& target : targets_) {
+    bytes += sizeof(TargetKey) + target.capacity();
+  }
+  return bytes;
+}
 
 }  // namespace mapinotify::server

@@ -8,8 +8,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "mapinotify/v1/notifications.pb.h"
+#include "server/hub/target_key.h"
 
 namespace mapinotify::server {
 
@@ -22,7 +24,10 @@ class Hub;
 class Event {
  public:
   // Takes `notification` (moved) and computes its serialized size once.
-  Event(uint64_t sequence, v1::Notification notification);
+  // `targets`: what the notification concerns (PublishItem::targets), kept
+  // so that the retention log can match it against a registration later.
+  Event(uint64_t sequence, v1::Notification notification,
+        std::vector<TargetKey> targets = {});
 
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
@@ -33,6 +38,15 @@ class Event {
   const v1::Notification& notification() const { return notification_; }
   // notification().ByteSizeLong(), computed at construction.
   size_t byte_size() const { return byte_size_; }
+  // The targets it concerns (store-wide registrations match it whatever
+  // they are).
+  const std::vector<TargetKey>& targets() const { return targets_; }
+  // The sequence of the last event of the Publish call this one came from:
+  // events with equal values are one operation (delivered in one OnNotify).
+  uint64_t operation_end() const { return operation_end_; }
+  // Memory the event holds, as the retention log counts it: the serialized
+  // size plus its targets and a fixed overhead for the objects around it.
+  size_t retained_bytes() const;
   // The event-type bit (the EventType enum value as uint32; fnevExtended is
   // 0x80000000) that registrations' masks are tested against.
   uint32_t event_type() const {
@@ -42,11 +56,17 @@ class Event {
  private:
   // The hub builds events before it holds its lock and numbers them inside.
   friend class Hub;
-  void set_sequence(uint64_t sequence) { sequence_ = sequence; }
+  void set_sequence(uint64_t sequence, uint64_t operation_end) {
+    sequence_ = sequence;
+    operation_end_ = operation_end;
+  }
 
-  uint64_t sequence_;  // Set once, before the Event is shared.
+  // Set once, before the Event is shared.
+  uint64_t sequence_;
+  uint64_t operation_end_ = 0;
   const v1::Notification notification_;
   const size_t byte_size_;
+  const std::vector<TargetKey> targets_;
 };
 
 using EventPtr = std::shared_ptr<const Event>;

@@ -30,11 +30,13 @@ v1::SubscribeResponse UnadvisedResponse(uint64_t connection,
 }  // namespace
 
 v1::SubscribeResponse AdvisedResponse(uint64_t connection,
-                                      const absl::Status& status) {
+                                      const absl::Status& status,
+                                      uint64_t sequence) {
   v1::SubscribeResponse response;
   v1::Advised* advised = response.mutable_advised();
   advised->set_connection(connection);
   *advised->mutable_status() = ToConnectionStatus(status);
+  if (status.ok()) advised->set_sequence(sequence);
   return response;
 }
 
@@ -48,6 +50,7 @@ v1::ConnectionStatus ToConnectionStatus(const absl::Status& status) {
 
 Hub::Hub(Options options)
     : outbox_options_(options.outbox),
+      retention_(options.retention),
       epoch_(options.epoch != 0 ? options.epoch : RandomEpoch()),
       validator_(options.validator ? std::move(options.validator)
                                    : TargetValidator(DefaultTargetValidator)) {}
@@ -79,7 +82,8 @@ std::shared_ptr<Outbox> Hub::OpenStream(std::function<void()> wake) {
 }
 
 absl::Status Hub::Advise(Outbox* stream, uint64_t connection,
-                         const TargetKey& target, uint32_t event_mask) {
+                         const TargetKey& target, uint32_t event_mask,
+                         const ResumeFrom* resume) {
   absl::Status status;
   if (connection == 0) {
     status = absl::InvalidArgumentError("connection number 0 is invalid");
@@ -97,14 +101,77 @@ absl::Status Hub::Advise(Outbox* stream, uint64_t connection,
     if (!registry_.HasStream(stream)) {
       return absl::FailedPreconditionError("stream is closed");
     }
+    if (status.ok() && sealed_) {
+      status = absl::UnavailableError("the server is shutting down");
+    }
     if (status.ok()) {
       status = registry_.Add(stream, connection, target, event_mask);
     }
     // Under the hub lock: no delivery for the connection can precede it.
-    wake = stream->PushControl(AdvisedResponse(connection, status));
+    wake = stream->PushControl(
+        AdvisedResponse(connection, status, last_sequence_));
+    if (status.ok() && resume != nullptr) {
+      wake = ResumeLocked(stream, connection, target, event_mask, *resume) ||
+             wake;
+    }
   }
   if (wake) stream->Wake();
   return status;
+}
+
+bool Hub::ResumeLocked(Outbox* stream, uint64_t connection,
+                       const TargetKey& target, uint32_t event_mask,
+                       const ResumeFrom& resume) {
+  std::string why;
+  if (resume.epoch != epoch_) {
+    why = absl::StrFormat(
+        "the server restarted without its history (epoch %016x, the "
+        "connection's was %016x)",
+        epoch_, resume.epoch);
+  } else if (resume.after > last_sequence_) {
+    why = absl::StrFormat(
+        "the resume point %d is ahead of the server's last sequence %d",
+        resume.after, last_sequence_);
+  } else if (resume.after < retained_after_) {
+    why = absl::StrFormat(
+        "the resume point %d fell out of the retention log (it keeps the "
+        "notifications after %d)",
+        resume.after, retained_after_);
+  }
+  if (!why.empty()) {
+    ++resumes_resynced_;
+    v1::SubscribeResponse response;
+    v1::Resync* resync = response.mutable_resync();
+    resync->add_connections(connection);
+    resync->set_reason(std::move(why));
+    resync->set_resume_sequence(last_sequence_);
+    return stream->PushControl(std::move(response));
+  }
+  ++resumes_replayed_;
+  bool wake = false;
+  // A match is pushed once the next one is known, to tell whether it ends
+  // its operation for this connection.
+  EventPtr pending;
+  const auto push = [&](bool ends_batch) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    ++replayed_deliveries_;
+    wake = stream->PushDelivery(std::move(pending), ConnectionList{connection},
+                                ends_batch) ||
+           wake;
+  };
+  const size_t first = static_cast<size_t>(resume.after - retained_after_);
+  for (size_t i = first; i < retained_.size(); ++i) {
+    const EventPtr& event = retained_[i];
+    if (!Registry::Matches(target, event_mask, event->event_type(),
+                           event->targets())) {
+      continue;
+    }
+    if (pending != nullptr) {
+      push(pending->operation_end() != event->operation_end());
+    }
+    pending = event;
+  }
+  if (pending != nullptr) push(true);
+  return wake;
 }
 
 absl::Status Hub::Unadvise(Outbox* stream, uint64_t connection) {
@@ -143,22 +210,26 @@ uint64_t Hub::PublishDeferred(std::vector<PublishItem> items, Wakes* wakes) {
   std::vector<std::shared_ptr<Event>> events;
   events.reserve(items.size());
   for (PublishItem& item : items) {
-    events.push_back(std::make_shared<Event>(0, std::move(item.notification)));
+    events.push_back(std::make_shared<Event>(0, std::move(item.notification),
+                                             std::move(item.targets)));
   }
   std::vector<std::shared_ptr<Outbox>>& wake = wakes->outboxes_;
   // begins[i]: index in matches_ of event i's first match; then the end.
   std::vector<size_t> begins;
   begins.reserve(events.size() + 1);
   uint64_t last = 0;
+  std::vector<EventPtr> evicted;
   {
     absl::MutexLock lock(&mu_);
     // Numbering and queuing in one critical section: every stream sees the
     // events in sequence order, whatever other publishers do.
     matches_.clear();
+    const uint64_t operation_end = last_sequence_ + events.size();
     for (size_t i = 0; i < events.size(); ++i) {
-      events[i]->set_sequence(++last_sequence_);
+      events[i]->set_sequence(++last_sequence_, operation_end);
       begins.push_back(matches_.size());
-      registry_.Collect(items[i].targets, events[i]->event_type(), &matches_);
+      registry_.Collect(events[i]->targets(), events[i]->event_type(),
+                        &matches_);
     }
     begins.push_back(matches_.size());
     last = last_sequence_;
@@ -182,8 +253,61 @@ uint64_t Hub::PublishDeferred(std::vector<PublishItem> items, Wakes* wakes) {
       }
     }
     matches_.clear();
+    RetainLocked(events, &evicted);
   }
-  return last;
+  return last;  // `evicted` is released here, without the lock.
+}
+
+void Hub::RetainLocked(const std::vector<std::shared_ptr<Event>>& events,
+                       std::vector<EventPtr>* evicted) {
+  for (const std::shared_ptr<Event>& event : events) {
+    retained_.push_back(event);
+    retained_bytes_ += event->retained_bytes();
+  }
+  while (!retained_.empty() && (retained_.size() > retention_.max_events ||
+                                retained_bytes_ > retention_.max_bytes)) {
+    retained_bytes_ -= retained_.front()->retained_bytes();
+    retained_after_ = retained_.front()->sequence();
+    evicted->push_back(std::move(retained_.front()));
+    retained_.pop_front();
+  }
+}
+
+size_t Hub::SendProgressMarks(bool all_streams) {
+  std::vector<std::shared_ptr<Outbox>> wake;
+  size_t marks = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    const uint64_t sequence = last_sequence_;
+    registry_.ForEachStream([&](const std::shared_ptr<Outbox>& outbox,
+                                size_t registrations)
+                                ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      if (registrations == 0 && !all_streams) return;
+      bool accepted = false;
+      if (outbox->PushProgressMark(sequence, &accepted)) {
+        wake.push_back(outbox);
+      }
+      if (accepted) ++marks;
+    });
+    progress_marks_ += marks;
+  }
+  for (const std::shared_ptr<Outbox>& outbox : wake) outbox->Wake();
+  return marks;
+}
+
+void Hub::Seal() {
+  std::vector<std::shared_ptr<Outbox>> wake;
+  {
+    absl::MutexLock lock(&mu_);
+    if (sealed_) return;
+    sealed_ = true;
+    registry_.ForEachStream([&](const std::shared_ptr<Outbox>& outbox,
+                                size_t) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      if (outbox->PushFinalMark(last_sequence_)) wake.push_back(outbox);
+    });
+    registry_.ClearRegistrations();
+  }
+  for (const std::shared_ptr<Outbox>& outbox : wake) outbox->Wake();
 }
 
 Hub::Stats Hub::GetStats() const {
@@ -192,6 +316,13 @@ Hub::Stats Hub::GetStats() const {
   stats.streams = registry_.stream_count();
   stats.registrations = registry_.registration_count();
   stats.last_sequence = last_sequence_;
+  stats.retained_events = retained_.size();
+  stats.retained_bytes = retained_bytes_;
+  stats.retained_after = retained_after_;
+  stats.resumes_replayed = resumes_replayed_;
+  stats.replayed_deliveries = replayed_deliveries_;
+  stats.resumes_resynced = resumes_resynced_;
+  stats.progress_marks = progress_marks_;
   return stats;
 }
 

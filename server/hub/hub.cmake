@@ -4,6 +4,7 @@ add_library(mapinotify_hub STATIC
   ${CMAKE_CURRENT_LIST_DIR}/event.cc
   ${CMAKE_CURRENT_LIST_DIR}/hub.cc
   ${CMAKE_CURRENT_LIST_DIR}/outbox.cc
+  ${CMAKE_CURRENT_LIST_DIR}/progress_marker.cc
   ${CMAKE_CURRENT_LIST_DIR}/registry.cc
   ${CMAKE_CURRENT_LIST_DIR}/target_key.cc)
 add_library(mapinotify::hub ALIAS mapinotify_hub)

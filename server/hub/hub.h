@@ -16,6 +16,11 @@
 //     stream and a full outbox drops per its overflow policy (resync).
 //   - Callbacks (`wake`, the TargetValidator) are never called with the hub's
 //     lock held.
+//   - Retention: the hub keeps the most recent events (bounded by count and
+//     by bytes, shared with the outboxes, never copied) so that a connection
+//     re-registered after a reconnect gets what it missed (Advise with a
+//     ResumeFrom), and progress marks let quiet connections' resume points
+//     advance (SendProgressMarks).
 //
 // Thread-safe.
 #ifndef MAPINOTIFY_SERVER_HUB_HUB_H_
@@ -23,6 +28,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -54,15 +60,27 @@ struct PublishItem {
 // mapinotify::ScodeOf(status): the SCODE the status carries, or its code's
 // default (MAPI_E_INVALID_PARAMETER for InvalidArgument ...).
 v1::ConnectionStatus ToConnectionStatus(const absl::Status& status);
-// The `advised` answer {connection, status} for an AdviseRequest.
+// The `advised` answer {connection, status, sequence} for an AdviseRequest;
+// `sequence` (the registration point) is sent only with an OK status.
 v1::SubscribeResponse AdvisedResponse(uint64_t connection,
-                                      const absl::Status& status);
+                                      const absl::Status& status,
+                                      uint64_t sequence = 0);
 
 class Hub {
  public:
+  // Bounds of the retention log. Every published event is retained until
+  // one of them evicts it (oldest first); a resume point before the oldest
+  // retained event can only be answered with a resync.
+  struct RetentionOptions {
+    size_t max_events = 100000;
+    // Sum of Event::retained_bytes().
+    size_t max_bytes = size_t{64} << 20;
+  };
+
   struct Options {
     // Bounds of every stream's outbox.
     Outbox::Options outbox;
+    RetentionOptions retention;
     // The epoch; 0 picks a random nonzero one (tests pass a fixed value).
     uint64_t epoch = 0;
     // Decides whether an advise target exists; empty means
@@ -74,6 +92,28 @@ class Hub {
     size_t streams = 0;
     size_t registrations = 0;
     uint64_t last_sequence = 0;
+    // The retention log: events and their retained_bytes(); a resume point
+    // can be replayed from when it is >= retained_after.
+    size_t retained_events = 0;
+    size_t retained_bytes = 0;
+    uint64_t retained_after = 0;
+    // Resumed registrations: answered by replay (and how many deliveries
+    // that queued) or by a resync.
+    uint64_t resumes_replayed = 0;
+    uint64_t replayed_deliveries = 0;
+    uint64_t resumes_resynced = 0;
+    // Progress marks queued (after coalescing in the outboxes).
+    uint64_t progress_marks = 0;
+  };
+
+  // Where a connection re-registered after a reconnect resumes
+  // (AdviseRequest.resume_after of a stream that began with a ResumePoint).
+  struct ResumeFrom {
+    // The epoch of the stream's ResumePoint.
+    uint64_t epoch = 0;
+    // The connection has received every matching event up to and including
+    // this sequence of that epoch.
+    uint64_t after = 0;
   };
 
   explicit Hub(Options options);
@@ -97,17 +137,31 @@ class Hub {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Registers `connection` of `stream` on `target` for `event_mask` and
-  // queues the answer `advised` {connection, status} in the stream's outbox,
-  // ahead of any delivery for the connection. Returns that status:
+  // queues the answer `advised` {connection, status, sequence} in the
+  // stream's outbox, ahead of any delivery for the connection; `sequence` is
+  // last_sequence() at the registration. With `resume` (a re-registration),
+  // in the same critical section, right after a successful answer:
+  //   - the retained events with a sequence in (resume->after, sequence]
+  //     that match the registration, each for this connection alone, with
+  //     ends_batch on the last one of each publishing operation; or, when
+  //     that cannot be done,
+  //   - a `resync` {connection, reason, resume_sequence = sequence}: the
+  //     epoch differs (the server restarted without its history), the point
+  //     is ahead of the server, or it is older than the retention log.
+  // Replay costs O(retained events after the point) under the hub's lock;
+  // the replayed deliveries are bounded by the outbox like any other (an
+  // outbox that overflows sends its resync). Returns the answer's status:
   //   InvalidArgument: connection is 0; event_mask is 0 or has unknown bits;
   //                    the validator finds the target malformed;
   //   NotFound:        the validator knows no such target;
   //   AlreadyExists:   the connection is live on this stream;
+  //   Unavailable:     the hub is sealed (the server is shutting down);
   //   FailedPrecondition: the stream is closed or unknown (nothing queued).
   // A failure affects only this request: the stream and its other
   // connections go on.
   absl::Status Advise(Outbox* stream, uint64_t connection,
-                      const TargetKey& target, uint32_t event_mask)
+                      const TargetKey& target, uint32_t event_mask,
+                      const ResumeFrom* resume = nullptr)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Unregisters `connection` of `stream` and queues `unadvised` {connection,
@@ -160,18 +214,59 @@ class Hub {
   uint64_t PublishDeferred(std::vector<PublishItem> items, Wakes* wakes)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Queues a progress mark {last_sequence()} on every stream that has at
+  // least one registration, under the hub's lock (so every event up to the
+  // mark that matches the stream is queued before it), and wakes them. An
+  // outbox ignores a mark that is not above its last one or that it cannot
+  // honour yet (it is dropping deliveries), and merges it with a mark still
+  // queued last. `all_streams` also marks streams without registrations (the
+  // final mark of a shutdown). Returns how many marks were queued.
+  size_t SendProgressMarks(bool all_streams = false) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The start of a graceful shutdown, in one critical section: every
+  // stream gets a final progress mark {last_sequence()} (Outbox::
+  // PushFinalMark) and loses its registrations, so its outbox drains and
+  // stays empty. Afterwards Advise answers Unavailable and Publish still
+  // numbers and retains but delivers nothing. Idempotent.
+  void Seal() ABSL_LOCKS_EXCLUDED(mu_);
+
   Stats GetStats() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  // Appends `events` (numbered) to the retention log and evicts past its
+  // bounds; the evicted events are moved to `*evicted` (released by the
+  // caller after unlocking).
+  void RetainLocked(const std::vector<std::shared_ptr<Event>>& events,
+                    std::vector<EventPtr>* evicted)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The resume half of Advise (see there). Returns true when the stream is
+  // owed a wake.
+  bool ResumeLocked(Outbox* stream, uint64_t connection,
+                    const TargetKey& target, uint32_t event_mask,
+                    const ResumeFrom& resume)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   // Constant after construction.
   const Outbox::Options outbox_options_;
+  const RetentionOptions retention_;
   const uint64_t epoch_;
   const TargetValidator validator_;
 
   // State below is protected by mu_.
   mutable absl::Mutex mu_;
   uint64_t last_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  bool sealed_ ABSL_GUARDED_BY(mu_) = false;
   Registry registry_ ABSL_GUARDED_BY(mu_);
+  // The retention log: every event with a sequence in
+  // (retained_after_, last_sequence_], in order (sequences are consecutive,
+  // so event s is at index s - retained_after_ - 1).
+  std::deque<EventPtr> retained_ ABSL_GUARDED_BY(mu_);
+  size_t retained_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t retained_after_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t resumes_replayed_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t replayed_deliveries_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t resumes_resynced_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t progress_marks_ ABSL_GUARDED_BY(mu_) = 0;
   // Scratch of Publish, kept to reuse its capacity.
   std::vector<Registry::Match> matches_ ABSL_GUARDED_BY(mu_);
 };

@@ -67,6 +67,45 @@ bool Outbox::PushDelivery(EventPtr event, ConnectionList connections,
   return WakeDueLocked();
 }
 
+bool Outbox::PushProgressMark(uint64_t sequence, bool* accepted) {
+  absl::MutexLock lock(&mu_);
+  if (accepted != nullptr) *accepted = false;
+  if (closed_ || overflowed_ || sequence <= last_mark_) return false;
+  if (accepted != nullptr) *accepted = true;
+  return QueueMarkLocked(sequence);
+}
+
+bool Outbox::PushFinalMark(uint64_t sequence) {
+  absl::MutexLock lock(&mu_);
+  if (closed_) return false;
+  if (overflowed_) {
+    deferred_final_mark_ = std::max(sequence, uint64_t{1});
+    return false;  // The writer is busy with the queue; it will queue it.
+  }
+  return QueueMarkLocked(std::max(sequence, last_mark_));
+}
+
+bool Outbox::QueueMarkLocked(uint64_t sequence) {
+  last_mark_ = std::max(last_mark_, sequence);
+  if (!queue_.empty() && queue_.back().control != nullptr &&
+      queue_.back().control->has_progress()) {
+    // Nothing follows it: raising it moves no mark ahead of a delivery.
+    queue_.back().control->mutable_progress()->set_sequence(last_mark_);
+    return false;
+  }
+  Item item;
+  item.control = std::make_unique<v1::SubscribeResponse>();
+  item.control->mutable_progress()->set_sequence(sequence);
+  queue_.push_back(std::move(item));
+  ++pending_control_;
+  return WakeDueLocked();
+}
+
+bool Outbox::empty() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.empty();
+}
+
 void Outbox::DropLocked(const Event& event, const ConnectionList& connections) {
   overflowed_ = true;
   ++dropped_;
@@ -96,6 +135,10 @@ void Outbox::MaybeEndOverflowLocked() {
   lost_.clear();
   lost_through_ = 0;
   lost_count_ = 0;
+  if (deferred_final_mark_ != 0) {
+    (void)QueueMarkLocked(std::max(deferred_final_mark_, last_mark_));
+    deferred_final_mark_ = 0;  // The caller (TakeWrite) writes it in turn.
+  }
 }
 
 void Outbox::Wake() {
@@ -207,6 +250,7 @@ Outbox::Stats Outbox::GetStats() const {
   stats.in_flight_deliveries = in_flight_.size();
   stats.dropped_deliveries = dropped_;
   stats.resyncs = resyncs_;
+  stats.last_progress_mark = last_mark_;
   stats.overflowed = overflowed_;
   stats.closed = closed_;
   return stats;

@@ -81,6 +81,7 @@ class Outbox {
     size_t in_flight_deliveries = 0;
     uint64_t dropped_deliveries = 0;  // Deliveries dropped by overflow.
     uint64_t resyncs = 0;             // Resync responses queued.
+    uint64_t last_progress_mark = 0;  // Highest progress mark queued.
     bool overflowed = false;
     bool closed = false;
   };
@@ -111,6 +112,28 @@ class Outbox {
   // holds no lock.
   [[nodiscard]] bool PushDelivery(EventPtr event, ConnectionList connections,
                                   bool ends_batch) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Queues a progress mark {sequence} (a control response). Ignored, with
+  // false returned, when closed, when `sequence` is not above the last mark
+  // queued, and while overflowed: the mark would then run ahead of dropped
+  // deliveries whose resync is not queued yet (DESIGN.md section 4). A mark
+  // still queued last is raised in place instead of queuing another. The
+  // caller (the Hub) holds its lock, so every delivery up to `sequence` is
+  // queued before it. Returns true when the caller must call Wake() once it
+  // holds no lock. `*accepted` (optional) tells whether the mark was queued
+  // or raised.
+  [[nodiscard]] bool PushProgressMark(uint64_t sequence,
+                                      bool* accepted = nullptr)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The final progress mark of a stream that will get no more deliveries (a
+  // shutdown): like PushProgressMark, but queued even when not above the
+  // last mark, and while overflowed it is deferred until the resync is
+  // queued, then queued right after it.
+  [[nodiscard]] bool PushFinalMark(uint64_t sequence) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Whether nothing is queued (a write may still be in flight).
+  bool empty() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Calls `wake` unless closed. Call it exactly when a push returned true,
   // while holding no lock. Once Close() has returned, `wake` is not running
@@ -158,6 +181,9 @@ class Outbox {
 
   // Marks a wake outstanding and returns true when one is due.
   bool WakeDueLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues progress mark {sequence} after everything queued, or raises a
+  // mark queued last. Returns WakeDueLocked().
+  bool QueueMarkLocked(uint64_t sequence) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Records a dropped delivery (entering overflowed mode).
   void DropLocked(const Event& event, const ConnectionList& connections)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -182,6 +208,10 @@ class Outbox {
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool wake_owed_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // The highest progress mark queued.
+  uint64_t last_mark_ ABSL_GUARDED_BY(mu_) = 0;
+  // A final mark waiting for the end of overflowed mode (0: none).
+  uint64_t deferred_final_mark_ ABSL_GUARDED_BY(mu_) = 0;
   int wakes_running_ ABSL_GUARDED_BY(mu_) = 0;
   // Overflowed mode.
   bool overflowed_ ABSL_GUARDED_BY(mu_) = false;

@@ -32,6 +32,13 @@ std::shared_ptr<Outbox> Registry::RemoveStream(const Outbox* stream) {
   return std::move(removed->outbox);
 }
 
+void Registry::ClearRegistrations() {
+  for (auto& [key, stream] : streams_) stream->connections.clear();
+  by_target_.clear();
+  store_wide_.clear();
+  registration_count_ = 0;
+}
+
 Registry::RegistrationList* Registry::ListFor(const TargetKey& target) {
   if (GetTargetKind(target) == TargetKind::kStore) return &store_wide_;
   return &by_target_[target];
@@ -104,6 +111,14 @@ void Registry::CollectFrom(const RegistrationList& list, uint32_t event_type,
     }
     (*out)[it->second].connections.push_back(r->connection);
   }
+}
+
+bool Registry::Matches(const TargetKey& target, uint32_t event_mask,
+                       uint32_t event_type,
+                       absl::Span<const TargetKey> targets) {
+  if ((event_mask & event_type) == 0) return false;
+  if (GetTargetKind(target) == TargetKind::kStore) return true;
+  return std::find(targets.begin(), targets.end(), target) != targets.end();
 }
 
 void Registry::Collect(absl::Span<const TargetKey> targets, uint32_t event_type,

@@ -46,6 +46,9 @@ class Registry {
   // unknown).
   std::shared_ptr<Outbox> RemoveStream(const Outbox* stream);
 
+  // Removes every registration of every stream; the streams stay.
+  void ClearRegistrations();
+
   // Registers `connection` of `stream` on `target` for `event_mask`.
   // FailedPrecondition for an unknown stream; AlreadyExists when the
   // connection is already live on the stream. No other validation.
@@ -61,6 +64,21 @@ class Registry {
   // a bit of `event_type`. Duplicate keys in `targets` are harmless.
   void Collect(absl::Span<const TargetKey> targets, uint32_t event_type,
                std::vector<Match>* out);
+
+  // Whether a registration on `target` for `event_mask` matches a
+  // notification of `event_type` concerning `targets` (the rule Collect
+  // applies).
+  static bool Matches(const TargetKey& target, uint32_t event_mask,
+                      uint32_t event_type,
+                      absl::Span<const TargetKey> targets);
+
+  // Calls fn(outbox, registration count) for every stream.
+  template <typename Fn>
+  void ForEachStream(Fn&& fn) const {
+    for (const auto& [key, stream] : streams_) {
+      fn(stream->outbox, stream->connections.size());
+    }
+  }
 
   // Live registrations over all streams.
   size_t registration_count() const { return registration_count_; }

@@ -105,6 +105,20 @@ class NotificationsService::Reactor final
     MaybeFinish();
   }
 
+  // Ends the stream with `status` once everything queued has been written
+  // (the hub sealed the outbox: the final progress mark is its last item).
+  // A client that does not read holds the stream until the gRPC server's
+  // shutdown deadline cancels it. Thread-safe.
+  void EndWhenDrained(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (ending_ || draining_) return;
+      draining_ = true;
+      drain_status_ = status;
+    }
+    MaybeWrite();
+  }
+
   void OnReadDone(bool ok) override {
     if (!ok) {
       // The client half-closed or the call broke: nothing more to answer.
@@ -160,13 +174,25 @@ class NotificationsService::Reactor final
     delete this;
   }
 
-  // Starts the next write if none is in flight and the outbox has one.
+  // Starts the next write if none is in flight and the outbox has one; a
+  // draining stream with nothing left to write ends.
   void MaybeWrite() ABSL_LOCKS_EXCLUDED(mu_) {
+    bool drained = false;
+    absl::Status drain_status;
     {
       absl::MutexLock lock(&mu_);
       if (writing_ || ending_) return;
-      if (!outbox_->TakeWrite(&response_)) return;
-      writing_ = true;
+      if (outbox_->TakeWrite(&response_)) {
+        writing_ = true;
+      } else {
+        if (!draining_ || !outbox_->empty()) return;
+        drained = true;
+        drain_status = drain_status_;
+      }
+    }
+    if (drained) {
+      End(drain_status);
+      return;
     }
     StartWrite(&response_);
   }
@@ -199,6 +225,11 @@ class NotificationsService::Reactor final
               absl::StrCat("advise options 0x", absl::Hex(advise.options()),
                            " are not supported"));
         }
+        if (key.ok() && advise.has_resume_after() && !resumed_) {
+          key = MapiError(MAPI_E_INVALID_PARAMETER,
+                          "resume_after on a stream that did not begin with "
+                          "a resume point");
+        }
         if (!key.ok()) {
           // Refused before the hub sees it: answer on the stream; the stream
           // and its other connections go on.
@@ -208,20 +239,15 @@ class NotificationsService::Reactor final
           }
           return absl::OkStatus();
         }
-        // The hub answers on the stream, success or failure.
-        absl::Status advised = hub_->Advise(outbox_.get(), advise.connection(),
-                                            *key, advise.event_mask());
-        if (advised.ok() && resume_gap_) {
-          // The stream resumed from a point the server cannot replay from
-          // (no retention log yet): the connection may have missed
-          // notifications, so its sink is told to re-read.
-          v1::SubscribeResponse resync;
-          resync.mutable_resync()->add_connections(advise.connection());
-          resync.mutable_resync()->set_reason(
-              "the resume point cannot be replayed");
-          resync.mutable_resync()->set_resume_sequence(hub_->last_sequence());
-          if (outbox_->PushControl(std::move(resync))) outbox_->Wake();
-        }
+        // The hub answers on the stream, success or failure, and replays
+        // what a re-registered connection missed (or resyncs it).
+        Hub::ResumeFrom resume;
+        resume.epoch = resume_epoch_;
+        resume.after = advise.resume_after();
+        hub_->Advise(outbox_.get(), advise.connection(), *key,
+                     advise.event_mask(),
+                     advise.has_resume_after() ? &resume : nullptr)
+            .IgnoreError();  // Answered on the stream.
         return absl::OkStatus();
       }
       case v1::SubscribeRequest::kUnadvise:
@@ -234,9 +260,10 @@ class NotificationsService::Reactor final
                            "a resume point is only valid as the first request "
                            "of a stream");
         }
-        const v1::ResumePoint& resume = request.resume();
-        resume_gap_ = resume.epoch() != hub_->epoch() ||
-                      resume.last_sequence() < hub_->last_sequence();
+        // Each re-registered connection states its own point
+        // (AdviseRequest.resume_after); the hub checks the epoch there.
+        resumed_ = true;
+        resume_epoch_ = request.resume().epoch();
         return absl::OkStatus();
       }
       case v1::SubscribeRequest::REQUEST_NOT_SET:
@@ -256,8 +283,9 @@ class NotificationsService::Reactor final
   // Reader state: only the reader (one OnReadDone at a time) touches these.
   v1::SubscribeRequest request_;
   uint64_t requests_seen_ = 0;
-  // The stream resumed from a point the hub cannot replay from.
-  bool resume_gap_ = false;
+  // The stream began with a ResumePoint of `resume_epoch_`.
+  bool resumed_ = false;
+  uint64_t resume_epoch_ = 0;
 
   absl::Mutex mu_;
   // The message of the write in flight; owned by the outbox protocol between
@@ -266,6 +294,9 @@ class NotificationsService::Reactor final
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool reading_paused_ ABSL_GUARDED_BY(mu_) = false;
   bool ending_ ABSL_GUARDED_BY(mu_) = false;
+  // EndWhenDrained was called: End(drain_status_) once the outbox is empty.
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status drain_status_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status end_status_ ABSL_GUARDED_BY(mu_);
 };
@@ -341,8 +372,11 @@ void NotificationsService::Shutdown(const absl::Status& status) {
     shutdown_status_ = status;
     for (const auto& [key, handle] : streams_) streams.push_back(handle);
   }
+  // The final progress marks, and no delivery after them; each stream ends
+  // once it has written them.
+  hub_->Seal();
   for (const auto& handle : streams) {
-    handle->Call([&](Reactor* r) { r->End(status); });
+    handle->Call([&](Reactor* r) { r->EndWhenDrained(status); });
   }
 }
 

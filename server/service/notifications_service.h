@@ -42,9 +42,11 @@ class NotificationsService final : public v1::Notifications::CallbackService {
   NotificationsService(Hub* hub, Options options);
   ~NotificationsService() override;
 
-  // Ends every open stream with `status` (UNAVAILABLE for a shutdown). Streams
-  // opened afterwards are refused with the same status. Returns at once; the
-  // streams end as their in-flight writes complete.
+  // Ends every open stream with `status` (UNAVAILABLE for a shutdown), after
+  // the hub is sealed (Hub::Seal): each stream first writes what it has
+  // queued and its final progress mark, then ends. Streams opened afterwards
+  // are refused with the same status. Returns at once; a stream whose client
+  // does not read ends when the gRPC server's shutdown deadline cancels it.
   void Shutdown(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Number of streams open now.

@@ -41,6 +41,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     };
   }
   server->hub_ = std::make_unique<Hub>(options.hub);
+  server->marker_ = std::make_unique<ProgressMarker>(
+      server->hub_.get(), options.progress_mark_interval);
   options.store.hub = server->hub_.get();
   server->store_ = std::make_unique<store::Store>(std::move(options.store));
 

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/hub/hub.h"
+#include "server/hub/progress_marker.h"
 #include "server/hub/target_key.h"
 #include "server/service/notifications_service.h"
 #include "server/service/store_service.h"
@@ -43,6 +44,11 @@ struct ServerOptions {
   // Store.RunOperation's long operations: worker threads and the most
   // running or queued at once.
   OperationRunner::Options operations;
+  // How often streams get a progress mark (Hub::SendProgressMarks) when the
+  // server's sequence moved on since their last one, so that quiet
+  // connections' resume points stay inside the retention log. Infinite: no
+  // periodic marks (the final mark of a shutdown is still sent).
+  absl::Duration progress_mark_interval = absl::Seconds(1);
   // Largest gRPC message accepted or sent (DESIGN.md section 3: 1 MiB).
   size_t max_message_bytes = 1 << 20;
 
@@ -90,9 +96,10 @@ class Server {
   // Outlives every call.
   store::Store* store() const { return store_.get(); }
 
-  // Graceful shutdown: health goes NOT_SERVING, every stream is ended with
-  // UNAVAILABLE, and in-flight calls get until `deadline` before they are
-  // cancelled (so a stalled client cannot hang the shutdown). Idempotent.
+  // Graceful shutdown: health goes NOT_SERVING, every stream writes what it
+  // has queued and a final progress mark and ends with UNAVAILABLE, and
+  // in-flight calls get until `deadline` before they are cancelled (so a
+  // stalled client cannot hang the shutdown). Idempotent.
   void Shutdown(absl::Time deadline);
   // Blocks until Shutdown has completed.
   void Wait();
@@ -108,6 +115,7 @@ class Server {
   // Declaration order is destruction order in reverse: the gRPC server goes
   // first (every call done), then the services, the store, the hub.
   std::unique_ptr<Hub> hub_;
+  std::unique_ptr<ProgressMarker> marker_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<NotificationsService> notifications_;
   std::unique_ptr<StoreService> store_service_;

@@ -22,3 +22,8 @@ mapinotify_add_test(server_operation_runner_test
           ${PROJECT_SOURCE_DIR}/server/service/operation_runner.cc
   LIBS mapinotify::common absl::synchronization absl::status absl::strings
   LABELS unit tsan)
+# Retention, replay, progress marks and the shutdown seal (issue 6).
+mapinotify_add_test(server_hub_resume_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/hub_resume_test.cc
+  LIBS mapinotify::hub
+  LABELS unit tsan)

@@ -1,0 +1,311 @@
+// Hub: the retention log, replay to a re-registered connection, the resync
+// when a resume point cannot be honoured, progress marks (never ahead of a
+// dropped delivery) and the seal of a graceful shutdown.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "server/hub/hub.h"
+#include "server/hub/hub_testing.h"
+
+namespace mapinotify::server {
+namespace {
+
+using testing::Controls;
+using testing::Deliveries;
+using testing::ObjectNotification;
+
+constexpr uint32_t kAll = kKnownEventMask;
+constexpr uint64_t kEpoch = 77;
+
+PublishItem Item(v1::EventType type, std::vector<TargetKey> targets) {
+  return PublishItem{ObjectNotification(type, "m"), std::move(targets)};
+}
+
+// Publishes one operation of `items`; returns its last sequence.
+uint64_t Pub(Hub& hub, std::vector<PublishItem> items) {
+  return hub.Publish(std::move(items));
+}
+uint64_t Pub(Hub& hub, v1::EventType type, std::vector<TargetKey> targets) {
+  std::vector<PublishItem> items;
+  items.push_back(Item(type, std::move(targets)));
+  return Pub(hub, std::move(items));
+}
+
+struct Stream {
+  explicit Stream(Hub& hub) : writer(/*threaded=*/false) {
+    box = hub.OpenStream(writer.WakeCallback());
+    writer.Attach(box);
+  }
+  std::vector<v1::SubscribeResponse> Drain() {
+    writer.DrainNow();
+    return writer.responses();
+  }
+  testing::RecordingWriter writer;
+  std::shared_ptr<Outbox> box;
+};
+
+Hub::Options Options(size_t max_events = 1000,
+                     size_t max_bytes = size_t{64} << 20) {
+  Hub::Options options;
+  options.epoch = kEpoch;
+  options.retention.max_events = max_events;
+  options.retention.max_bytes = max_bytes;
+  return options;
+}
+
+std::vector<uint64_t> Sequences(const std::vector<v1::Delivered>& ds) {
+  std::vector<uint64_t> out;
+  for (const v1::Delivered& d : ds) out.push_back(d.sequence());
+  return out;
+}
+
+TEST(HubRetentionTest, BoundedByCount) {
+  Hub hub(Options(/*max_events=*/5));
+  for (int i = 0; i < 12; ++i) Pub(hub, v1::fnevObjectCreated, {});
+  const Hub::Stats stats = hub.GetStats();
+  EXPECT_EQ(stats.retained_events, 5u);
+  EXPECT_EQ(stats.retained_after, 7u);  // Keeps 8..12.
+  EXPECT_EQ(stats.last_sequence, 12u);
+}
+
+TEST(HubRetentionTest, BoundedByBytes) {
+  const size_t one =
+      Event(0, ObjectNotification(v1::fnevObjectCreated, "m")).retained_bytes();
+  Hub hub(Options(/*max_events=*/1000, /*max_bytes=*/3 * one));
+  for (int i = 0; i < 10; ++i) Pub(hub, v1::fnevObjectCreated, {});
+  const Hub::Stats stats = hub.GetStats();
+  EXPECT_EQ(stats.retained_events, 3u);
+  EXPECT_EQ(stats.retained_bytes, 3 * one);
+  EXPECT_EQ(stats.retained_after, 7u);
+}
+
+TEST(HubResumeTest, ReplaysExactlyWhatTheConnectionMissedThenLive) {
+  Hub hub(Options());
+  const TargetKey f = EntryTargetKey("F"), g = EntryTargetKey("G");
+  Pub(hub, v1::fnevObjectCreated, {f});  // 1: the connection saw it.
+  Pub(hub, v1::fnevObjectCreated, {g});  // 2: another target.
+  {
+    std::vector<PublishItem> op;  // 3, 4: one operation about F.
+    op.push_back(Item(v1::fnevObjectModified, {f}));
+    op.push_back(Item(v1::fnevObjectMoved, {f, g}));
+    Pub(hub, std::move(op));
+  }
+  Pub(hub, v1::fnevObjectDeleted, {f});    // 5
+  Pub(hub, v1::fnevObjectModified, {g});   // 6: another target.
+  Pub(hub, v1::fnevNewMail, {f});          // 7: not in the mask.
+
+  Stream s(hub);
+  Hub::ResumeFrom resume{kEpoch, 1};
+  const uint32_t mask = kAll & ~static_cast<uint32_t>(v1::fnevNewMail);
+  ASSERT_TRUE(hub.Advise(s.box.get(), 4, f, mask, &resume).ok());
+  Pub(hub, v1::fnevObjectModified, {f});  // 8: live.
+  const auto responses = s.Drain();
+  const auto controls = Controls(responses);
+  ASSERT_EQ(controls.size(), 2u);  // hello, advised.
+  EXPECT_EQ(controls[1].advised().connection(), 4u);
+  EXPECT_EQ(controls[1].advised().status().code(), 0);
+  EXPECT_EQ(controls[1].advised().sequence(), 7u);
+  const auto ds = Deliveries(responses);
+  EXPECT_EQ(Sequences(ds), (std::vector<uint64_t>{3, 4, 5, 8}));
+  for (const v1::Delivered& d : ds) {
+    ASSERT_EQ(d.connections_size(), 1);
+    EXPECT_EQ(d.connections(0), 4u);
+  }
+  // ends_batch closes each operation: {3, 4}, {5}, {8}.
+  EXPECT_FALSE(ds[0].ends_batch());
+  EXPECT_TRUE(ds[1].ends_batch());
+  EXPECT_TRUE(ds[2].ends_batch());
+  EXPECT_TRUE(ds[3].ends_batch());
+  const Hub::Stats stats = hub.GetStats();
+  EXPECT_EQ(stats.resumes_replayed, 1u);
+  EXPECT_EQ(stats.replayed_deliveries, 3u);
+  EXPECT_EQ(stats.resumes_resynced, 0u);
+}
+
+TEST(HubResumeTest, StoreWideReplayHonoursTheMask) {
+  Hub hub(Options());
+  for (int i = 0; i < 6; ++i) {
+    Pub(hub, i % 2 == 0 ? v1::fnevObjectModified : v1::fnevObjectCreated,
+        {EntryTargetKey(std::to_string(i))});
+  }
+  Stream s(hub);
+  Hub::ResumeFrom resume{kEpoch, 2};
+  ASSERT_TRUE(hub.Advise(s.box.get(), 1, StoreTargetKey(),
+                         v1::fnevObjectCreated, &resume)
+                  .ok());
+  EXPECT_EQ(Sequences(Deliveries(s.Drain())), (std::vector<uint64_t>{4, 6}));
+}
+
+TEST(HubResumeTest, ResumeAtTheLastSequenceReplaysNothing) {
+  Hub hub(Options());
+  const uint64_t last = Pub(hub, v1::fnevObjectCreated, {});
+  Stream s(hub);
+  Hub::ResumeFrom resume{kEpoch, last};
+  ASSERT_TRUE(
+      hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll, &resume).ok());
+  const auto responses = s.Drain();
+  EXPECT_TRUE(Deliveries(responses).empty());
+  EXPECT_EQ(Controls(responses).size(), 2u);  // hello, advised: no resync.
+}
+
+// A resume point that cannot be honoured: advised OK, then one resync for
+// the connection whose resume_sequence is the registration point.
+void ExpectResync(Hub& hub, Hub::ResumeFrom resume, const std::string& why) {
+  Stream s(hub);
+  ASSERT_TRUE(
+      hub.Advise(s.box.get(), 9, StoreTargetKey(), kAll, &resume).ok());
+  const auto responses = s.Drain();
+  EXPECT_TRUE(Deliveries(responses).empty());
+  const auto controls = Controls(responses);
+  ASSERT_EQ(controls.size(), 3u);
+  EXPECT_EQ(controls[1].advised().status().code(), 0);
+  ASSERT_TRUE(controls[2].has_resync());
+  const v1::Resync& resync = controls[2].resync();
+  ASSERT_EQ(resync.connections_size(), 1);
+  EXPECT_EQ(resync.connections(0), 9u);
+  EXPECT_EQ(resync.resume_sequence(), hub.last_sequence());
+  EXPECT_NE(resync.reason().find(why), std::string::npos) << resync.reason();
+}
+
+TEST(HubResumeTest, ResyncWhenTheResumePointCannotBeHonoured) {
+  Hub hub(Options(/*max_events=*/4));
+  for (int i = 0; i < 10; ++i) Pub(hub, v1::fnevObjectCreated, {});
+  ExpectResync(hub, {kEpoch + 1, 9}, "restarted");
+  ExpectResync(hub, {kEpoch, 11}, "ahead");
+  ExpectResync(hub, {kEpoch, 5}, "retention");
+  EXPECT_EQ(hub.GetStats().resumes_resynced, 3u);
+  // The oldest replayable point: retained_after itself.
+  Stream s(hub);
+  Hub::ResumeFrom resume{kEpoch, 6};
+  ASSERT_TRUE(
+      hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll, &resume).ok());
+  EXPECT_EQ(Sequences(Deliveries(s.Drain())),
+            (std::vector<uint64_t>{7, 8, 9, 10}));
+}
+
+TEST(HubResumeTest, RefusedRegistrationReplaysNothing) {
+  Hub hub(Options());
+  Pub(hub, v1::fnevObjectCreated, {});
+  Stream s(hub);
+  Hub::ResumeFrom resume{kEpoch, 0};
+  EXPECT_TRUE(hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll).ok());
+  EXPECT_EQ(hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll, &resume).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(Deliveries(s.Drain()).empty());
+}
+
+// A connection resumed while a publisher runs: replay and live together are
+// every sequence after the resume point exactly once, in order.
+TEST(HubResumeTest, ReplayAndLivePublishingMeetWithoutGapOrDuplicate) {
+  Hub hub(Options(/*max_events=*/1 << 20));
+  constexpr uint64_t kTotal = 20000;
+  std::atomic<uint64_t> published{0};
+  std::thread publisher([&] {
+    for (uint64_t i = 0; i < kTotal; ++i) {
+      published = Pub(hub, v1::fnevObjectModified, {});
+    }
+  });
+  // Resume once a few thousand were published, from a point well behind.
+  while (published.load() < 3000) std::this_thread::yield();
+  testing::RecordingWriter writer(/*threaded=*/true);
+  std::shared_ptr<Outbox> box = hub.OpenStream(writer.WakeCallback());
+  writer.Attach(box);
+  Hub::ResumeFrom resume{kEpoch, 1000};
+  ASSERT_TRUE(hub.Advise(box.get(), 1, StoreTargetKey(), kAll, &resume).ok());
+  publisher.join();
+  ASSERT_TRUE(writer.WaitFor([](const std::vector<v1::SubscribeResponse>& r) {
+    const auto ds = Deliveries(r);
+    return !ds.empty() && ds.back().sequence() == kTotal;
+  }));
+  const auto ds = Deliveries(writer.responses());
+  ASSERT_EQ(ds.size(), kTotal - 1000);
+  for (size_t i = 0; i < ds.size(); ++i) {
+    ASSERT_EQ(ds[i].sequence(), 1001 + i);
+  }
+  hub.CloseStream(box.get());
+}
+
+TEST(HubProgressMarkTest, MarksStreamsWithRegistrationsWhenTheSequenceMoved) {
+  Hub hub(Options());
+  Stream watched(hub), idle(hub);
+  ASSERT_TRUE(
+      hub.Advise(watched.box.get(), 1, EntryTargetKey("F"), kAll).ok());
+  Pub(hub, v1::fnevObjectCreated, {EntryTargetKey("G")});  // 1: not F.
+  EXPECT_EQ(hub.SendProgressMarks(), 1u);
+  EXPECT_EQ(hub.SendProgressMarks(), 0u);  // Nothing moved.
+  Pub(hub, v1::fnevObjectCreated, {EntryTargetKey("G")});  // 2
+  EXPECT_EQ(hub.SendProgressMarks(), 1u);  // Raises the queued mark.
+  auto controls = Controls(watched.Drain());
+  ASSERT_EQ(controls.size(), 3u);  // hello, advised, ONE mark.
+  EXPECT_EQ(controls[2].progress().sequence(), 2u);
+  EXPECT_EQ(Controls(idle.Drain()).size(), 1u);  // hello only.
+  EXPECT_EQ(hub.SendProgressMarks(/*all_streams=*/true), 1u);  // idle's.
+  controls = Controls(idle.Drain());
+  ASSERT_EQ(controls.size(), 2u);
+  EXPECT_EQ(controls[1].progress().sequence(), 2u);
+  EXPECT_EQ(hub.GetStats().progress_marks, 3u);
+}
+
+TEST(HubProgressMarkTest, NeverAheadOfDroppedDeliveries) {
+  Hub::Options options = Options();
+  options.outbox.max_items = 2;
+  Hub hub(options);
+  Stream s(hub);
+  ASSERT_TRUE(hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll).ok());
+  for (int i = 0; i < 5; ++i) Pub(hub, v1::fnevObjectCreated, {});
+  // 3..5 were dropped: a mark now would cover them before their resync.
+  EXPECT_EQ(hub.SendProgressMarks(), 0u);
+  s.Drain();  // Writes 1, 2 and the resync.
+  EXPECT_EQ(hub.SendProgressMarks(), 1u);
+  const auto responses = s.Drain();
+  std::vector<std::string> kinds;
+  for (const auto& r : responses) {
+    if (r.has_batch()) kinds.push_back("batch");
+    if (r.has_resync()) kinds.push_back("resync");
+    if (r.has_progress()) kinds.push_back("mark");
+  }
+  EXPECT_EQ(kinds, (std::vector<std::string>{"batch", "resync", "mark"}));
+  const auto controls = Controls(responses);
+  EXPECT_EQ(controls[2].resync().resume_sequence(), 5u);
+  EXPECT_EQ(controls[3].progress().sequence(), 5u);
+}
+
+TEST(HubSealTest, FinalMarksThenNothingMore) {
+  Hub::Options options = Options();
+  options.outbox.max_items = 2;
+  Hub hub(options);
+  Stream a(hub), overflowed(hub), bare(hub);
+  ASSERT_TRUE(hub.Advise(a.box.get(), 1, EntryTargetKey("F"), kAll).ok());
+  ASSERT_TRUE(
+      hub.Advise(overflowed.box.get(), 1, StoreTargetKey(), kAll).ok());
+  for (int i = 0; i < 4; ++i) Pub(hub, v1::fnevObjectCreated, {});
+  hub.Seal();
+  hub.Seal();  // Idempotent.
+  Pub(hub, v1::fnevObjectCreated, {EntryTargetKey("F")});  // 5: to no one.
+  EXPECT_EQ(hub.Advise(a.box.get(), 2, StoreTargetKey(), kAll).code(),
+            absl::StatusCode::kUnavailable);
+
+  auto controls = Controls(a.Drain());
+  ASSERT_EQ(controls.size(), 4u);  // hello, advised, mark, advised (refused).
+  EXPECT_EQ(controls[2].progress().sequence(), 4u);
+  EXPECT_TRUE(Deliveries(a.writer.responses()).empty());
+
+  const auto responses = overflowed.Drain();
+  EXPECT_EQ(Sequences(Deliveries(responses)), (std::vector<uint64_t>{1, 2}));
+  controls = Controls(responses);
+  ASSERT_EQ(controls.size(), 4u);  // hello, advised, resync, final mark.
+  EXPECT_EQ(controls[2].resync().resume_sequence(), 4u);
+  EXPECT_EQ(controls[3].progress().sequence(), 4u);
+
+  controls = Controls(bare.Drain());
+  ASSERT_EQ(controls.size(), 2u);  // hello, final mark.
+  EXPECT_EQ(controls[1].progress().sequence(), 4u);
+  EXPECT_TRUE(a.box->empty());
+}
+
+}  // namespace
+}  // namespace mapinotify::server
