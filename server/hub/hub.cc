@@ -11,6 +11,13 @@
 namespace mapinotify::server {
 namespace {
 
+// Every outbox of a hub with a retention log catches up from it.
+Outbox::Options OutboxOptions(const Hub::Options& options) {
+  Outbox::Options outbox = options.outbox;
+  outbox.catch_up = options.retention.max_events > 0;
+  return outbox;
+}
+
 uint64_t RandomEpoch() {
   absl::BitGen gen;
   uint64_t epoch = 0;
@@ -49,7 +56,7 @@ v1::ConnectionStatus ToConnectionStatus(const absl::Status& status) {
 }
 
 Hub::Hub(Options options)
-    : outbox_options_(options.outbox),
+    : outbox_options_(OutboxOptions(options)),
       retention_(options.retention),
       epoch_(options.epoch != 0 ? options.epoch : RandomEpoch()),
       validator_(options.validator ? std::move(options.validator)
@@ -105,7 +112,8 @@ absl::Status Hub::Advise(Outbox* stream, uint64_t connection,
       status = absl::UnavailableError("the server is shutting down");
     }
     if (status.ok()) {
-      status = registry_.Add(stream, connection, target, event_mask);
+      status = registry_.Add(stream, connection, target, event_mask,
+                             last_sequence_);
     }
     // Under the hub lock: no delivery for the connection can precede it.
     wake = stream->PushControl(
@@ -295,6 +303,79 @@ size_t Hub::SendProgressMarks(bool all_streams) {
   return marks;
 }
 
+void Hub::Refill(Outbox* stream) {
+  absl::MutexLock lock(&mu_);
+  uint64_t next = 0;
+  if (!registry_.HasStream(stream) || !stream->RefillCursor(&next)) return;
+  ++refills_;
+  if (next <= retained_after_) {
+    ++catch_up_resyncs_;
+    stream->EndCatchUp(
+        absl::StrFormat("the stream fell behind past the retention log: it "
+                        "needed sequence %d, the oldest kept is %d",
+                        next, retained_after_ + 1),
+        last_sequence_);
+    return;
+  }
+  // Half the bounds: the refill never overflows the outbox it refills.
+  const Outbox::Options& bounds = stream->options();
+  const size_t max_items = std::max<size_t>(1, bounds.max_items / 2);
+  const size_t max_bytes = std::max<size_t>(1, bounds.max_bytes / 2);
+  size_t items = 0, bytes = 0;
+  // A match is pushed once the next one is known (ends_batch on the last
+  // one of each operation for this stream).
+  EventPtr pending;
+  ConnectionList pending_connections;
+  const auto push = [&](bool ends_batch) {
+    bytes += pending->byte_size();
+    ++items;
+    stream->RefillDelivery(std::move(pending), std::move(pending_connections),
+                           ends_batch);
+    pending = nullptr;
+    pending_connections.clear();
+  };
+  size_t i = static_cast<size_t>(next - retained_after_ - 1);
+  const size_t end = std::min(retained_.size(), i + kRefillScan);
+  ConnectionList connections;
+  for (; i < end; ++i) {
+    const EventPtr& event = retained_[i];
+    connections.clear();
+    registry_.CollectStream(stream, *event, &connections);
+    if (!connections.empty()) {
+      if (pending != nullptr) {
+        push(pending->operation_end() != event->operation_end());
+      }
+      pending = event;
+      pending_connections = connections;
+    }
+    if (items >= max_items || bytes >= max_bytes) {
+      ++i;
+      break;
+    }
+  }
+  if (pending != nullptr) {
+    // Does the rest of its operation match this stream too?
+    bool more = false;
+    for (size_t j = i; j < retained_.size() &&
+                       retained_[j]->operation_end() == pending->operation_end();
+         ++j) {
+      connections.clear();
+      registry_.CollectStream(stream, *retained_[j], &connections);
+      if (!connections.empty()) {
+        more = true;
+        break;
+      }
+    }
+    push(!more);
+  }
+  refilled_deliveries_ += items;
+  if (i >= retained_.size()) {
+    stream->EndCatchUp("", 0);  // Caught up: live from here, in order.
+  } else {
+    stream->AdvanceCursor(retained_[i]->sequence());
+  }
+}
+
 void Hub::Seal() {
   std::vector<std::shared_ptr<Outbox>> wake;
   {
@@ -323,6 +404,9 @@ Hub::Stats Hub::GetStats() const {
   stats.replayed_deliveries = replayed_deliveries_;
   stats.resumes_resynced = resumes_resynced_;
   stats.progress_marks = progress_marks_;
+  stats.refills = refills_;
+  stats.refilled_deliveries = refilled_deliveries_;
+  stats.catch_up_resyncs = catch_up_resyncs_;
   return stats;
 }
 

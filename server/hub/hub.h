@@ -13,7 +13,9 @@
 //   - One Publish call is one operation: the last delivery a stream gets
 //     from it carries ends_batch.
 //   - A producer never blocks on a subscriber: queuing is O(1) per matching
-//     stream and a full outbox drops per its overflow policy (resync).
+//     stream; a full outbox falls behind and catches up from the retention
+//     log on its own cursor (Refill), and only a stream that falls out of it
+//     gets the resync.
 //   - Callbacks (`wake`, the TargetValidator) are never called with the hub's
 //     lock held.
 //   - Retention: the hub keeps the most recent events (bounded by count and
@@ -104,6 +106,11 @@ class Hub {
     uint64_t resumes_resynced = 0;
     // Progress marks queued (after coalescing in the outboxes).
     uint64_t progress_marks = 0;
+    // Catch-up of slow streams: refills, deliveries they queued, and
+    // catch-ups that fell out of the retention log (resynced).
+    uint64_t refills = 0;
+    uint64_t refilled_deliveries = 0;
+    uint64_t catch_up_resyncs = 0;
   };
 
   // Where a connection re-registered after a reconnect resumes
@@ -223,6 +230,18 @@ class Hub {
   // final mark of a shutdown). Returns how many marks were queued.
   size_t SendProgressMarks(bool all_streams = false) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The writer of `stream` found it behind and drained (Outbox::
+  // refill_due): queues the stream's next matching events from the
+  // retention log on its cursor — at most half the outbox's bounds per call
+  // — and, once the cursor reaches the live sequence, ends the catch-up so
+  // that live deliveries follow without a gap; or, when the cursor fell out
+  // of the retention log, ends it with a resync for the connections that
+  // lost something. Scans at most kRefillScan events per call; the writer
+  // calls again while refill_due() holds. No-op for a stream that is not
+  // due.
+  void Refill(Outbox* stream) ABSL_LOCKS_EXCLUDED(mu_);
+  static constexpr size_t kRefillScan = 65536;
+
   // The start of a graceful shutdown, in one critical section: every
   // stream gets a final progress mark {last_sequence()} (Outbox::
   // PushFinalMark) and loses its registrations, so its outbox drains and
@@ -267,6 +286,9 @@ class Hub {
   uint64_t replayed_deliveries_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t resumes_resynced_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t progress_marks_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t refills_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t refilled_deliveries_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t catch_up_resyncs_ ABSL_GUARDED_BY(mu_) = 0;
   // Scratch of Publish, kept to reuse its capacity.
   std::vector<Registry::Match> matches_ ABSL_GUARDED_BY(mu_);
 };

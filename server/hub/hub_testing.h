@@ -60,6 +60,11 @@ class RecordingWriter {
     };
   }
 
+  // For an outbox of a Hub with retention: what to call when the outbox is
+  // behind and drained (Outbox::refill_due), as the gRPC reactor calls
+  // Hub::Refill. Set before Attach.
+  void SetRefill(std::function<void()> refill) { refill_ = std::move(refill); }
+
   // Starts writing `outbox` (the caller owes its first TakeWrite). In
   // threaded mode, `gate` (optional) must be notified before the writer
   // takes anything: a consumer that stalls until then.
@@ -128,24 +133,27 @@ class RecordingWriter {
     }
     size_t written = 0;
     v1::SubscribeResponse out;
-    bool ready = outbox->TakeWrite(&out);
-    while (ready) {
+    for (;;) {
+      if (!outbox->TakeWrite(&out)) {
+        if (refill_ && outbox->refill_due()) {
+          refill_();
+          continue;
+        }
+        return written;
+      }
       // What gRPC does with the message: serialize it.
       std::string wire = out.SerializeAsString();
       ++written;
-      const bool more = outbox->FinishWrite(&out);
+      outbox->FinishWrite(&out);
       v1::SubscribeResponse read;
       read.ParseFromString(wire);
-      {
-        absl::MutexLock lock(&mu_);
-        responses_.push_back(std::move(read));
-      }
-      ready = more && outbox->TakeWrite(&out);
+      absl::MutexLock lock(&mu_);
+      responses_.push_back(std::move(read));
     }
-    return written;
   }
 
   const bool threaded_;
+  std::function<void()> refill_;  // Set before the writer starts.
   mutable absl::Mutex mu_;
   std::shared_ptr<Outbox> outbox_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::SubscribeResponse> responses_ ABSL_GUARDED_BY(mu_);

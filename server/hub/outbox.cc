@@ -26,7 +26,9 @@ Outbox::Outbox(Options options, std::function<void()> wake)
 Outbox::~Outbox() = default;
 
 bool Outbox::WakeDueLocked() {
-  if (closed_ || writing_ || wake_owed_ || queue_.empty()) return false;
+  if (closed_ || writing_ || wake_owed_ || (queue_.empty() && !refill_due_)) {
+    return false;
+  }
   wake_owed_ = true;
   return true;
 }
@@ -34,7 +36,7 @@ bool Outbox::WakeDueLocked() {
 bool Outbox::PushControl(v1::SubscribeResponse response) {
   absl::MutexLock lock(&mu_);
   if (closed_) return false;
-  if (response.has_unadvised() && overflowed_) {
+  if (response.has_unadvised() && (overflowed_ || behind_)) {
     lost_.erase(response.unadvised().connection());
   }
   Item item;
@@ -48,14 +50,36 @@ bool Outbox::PushDelivery(EventPtr event, ConnectionList connections,
                           bool ends_batch) {
   absl::MutexLock lock(&mu_);
   if (closed_ || event == nullptr || connections.empty()) return false;
+  if (behind_) {
+    // In the retention log; Hub::Refill queues it in turn.
+    lost_.insert(connections.begin(), connections.end());
+    return false;
+  }
   const size_t bytes = event->byte_size();
   if (overflowed_ || queued_deliveries_ + 1 > options_.max_items ||
       bytes >
           options_.max_bytes - std::min(options_.max_bytes, queued_bytes_)) {
+    if (options_.catch_up) {
+      behind_ = true;
+      cursor_ = event->sequence();
+      ++catch_ups_;
+      lost_.insert(connections.begin(), connections.end());
+      // Nothing queued (a single event over the byte bound): the refill is
+      // due at once, and the writer must be woken for it.
+      refill_due_ = queue_.empty() && !writing_;
+      return WakeDueLocked();
+    }
     DropLocked(*event, connections);
     MaybeEndOverflowLocked();
     return WakeDueLocked();
   }
+  AppendDeliveryLocked(std::move(event), std::move(connections), ends_batch);
+  return WakeDueLocked();
+}
+
+void Outbox::AppendDeliveryLocked(EventPtr event, ConnectionList connections,
+                                  bool ends_batch) {
+  const size_t bytes = event->byte_size();
   Item item;
   item.event = std::move(event);
   item.connections = std::move(connections);
@@ -64,13 +88,54 @@ bool Outbox::PushDelivery(EventPtr event, ConnectionList connections,
   ++queued_deliveries_;
   queued_bytes_ += bytes;
   peak_queued_bytes_ = std::max(peak_queued_bytes_, queued_bytes_);
-  return WakeDueLocked();
+}
+
+bool Outbox::refill_due() const {
+  absl::MutexLock lock(&mu_);
+  return behind_ && refill_due_ && !closed_;
+}
+
+bool Outbox::RefillCursor(uint64_t* next) const {
+  absl::MutexLock lock(&mu_);
+  if (!behind_ || !refill_due_ || closed_) return false;
+  *next = cursor_;
+  return true;
+}
+
+void Outbox::RefillDelivery(EventPtr event, ConnectionList connections,
+                            bool ends_batch) {
+  absl::MutexLock lock(&mu_);
+  if (closed_ || !behind_) return;
+  cursor_ = std::max(cursor_, event->sequence() + 1);
+  ++refilled_;
+  refill_due_ = false;
+  AppendDeliveryLocked(std::move(event), std::move(connections), ends_batch);
+}
+
+void Outbox::AdvanceCursor(uint64_t next) {
+  absl::MutexLock lock(&mu_);
+  cursor_ = std::max(cursor_, next);
+}
+
+void Outbox::EndCatchUp(const std::string& lost_reason,
+                        uint64_t resume_sequence) {
+  absl::MutexLock lock(&mu_);
+  if (!behind_) return;
+  behind_ = false;
+  refill_due_ = false;
+  if (lost_reason.empty()) {
+    lost_.clear();  // Everything it dropped was queued again.
+    return;
+  }
+  QueueResyncLocked(lost_reason, resume_sequence);
 }
 
 bool Outbox::PushProgressMark(uint64_t sequence, bool* accepted) {
   absl::MutexLock lock(&mu_);
   if (accepted != nullptr) *accepted = false;
-  if (closed_ || overflowed_ || sequence <= last_mark_) return false;
+  if (closed_ || overflowed_ || behind_ || sequence <= last_mark_) {
+    return false;
+  }
   if (accepted != nullptr) *accepted = true;
   return QueueMarkLocked(sequence);
 }
@@ -78,6 +143,14 @@ bool Outbox::PushProgressMark(uint64_t sequence, bool* accepted) {
 bool Outbox::PushFinalMark(uint64_t sequence) {
   absl::MutexLock lock(&mu_);
   if (closed_) return false;
+  if (behind_) {
+    // No refill follows a seal: the stream ends where its cursor is, and
+    // its final mark says so (its client resumes from there elsewhere).
+    sequence = std::min(sequence, cursor_ - 1);
+    behind_ = false;
+    refill_due_ = false;
+    lost_.clear();
+  }
   if (overflowed_) {
     deferred_final_mark_ = std::max(sequence, uint64_t{1});
     return false;  // The writer is busy with the queue; it will queue it.
@@ -117,6 +190,17 @@ void Outbox::DropLocked(const Event& event, const ConnectionList& connections) {
 void Outbox::MaybeEndOverflowLocked() {
   if (!overflowed_ || queued_deliveries_ != 0) return;
   overflowed_ = false;
+  QueueResyncLocked(
+      absl::StrCat("stream fell behind: its outbound queue was full and ",
+                   lost_count_, " notification(s) were dropped"),
+      lost_through_);
+  if (deferred_final_mark_ != 0) {
+    (void)QueueMarkLocked(std::max(deferred_final_mark_, last_mark_));
+    deferred_final_mark_ = 0;  // The caller (TakeWrite) writes it in turn.
+  }
+}
+
+void Outbox::QueueResyncLocked(std::string reason, uint64_t resume_sequence) {
   if (!lost_.empty()) {
     Item item;
     item.control = std::make_unique<v1::SubscribeResponse>();
@@ -124,10 +208,8 @@ void Outbox::MaybeEndOverflowLocked() {
     std::vector<uint64_t> lost(lost_.begin(), lost_.end());
     std::sort(lost.begin(), lost.end());
     resync->mutable_connections()->Add(lost.begin(), lost.end());
-    resync->set_reason(
-        absl::StrCat("stream fell behind: its outbound queue was full and ",
-                     lost_count_, " notification(s) were dropped"));
-    resync->set_resume_sequence(lost_through_);
+    resync->set_reason(std::move(reason));
+    resync->set_resume_sequence(resume_sequence);
     queue_.push_back(std::move(item));
     ++pending_control_;
     ++resyncs_;
@@ -135,10 +217,6 @@ void Outbox::MaybeEndOverflowLocked() {
   lost_.clear();
   lost_through_ = 0;
   lost_count_ = 0;
-  if (deferred_final_mark_ != 0) {
-    (void)QueueMarkLocked(std::max(deferred_final_mark_, last_mark_));
-    deferred_final_mark_ = 0;  // The caller (TakeWrite) writes it in turn.
-  }
 }
 
 void Outbox::Wake() {
@@ -186,7 +264,12 @@ void Outbox::TakeBatchLocked(v1::NotificationBatch* batch) {
 bool Outbox::TakeWrite(v1::SubscribeResponse* out) {
   absl::MutexLock lock(&mu_);
   wake_owed_ = false;
-  if (closed_ || writing_ || queue_.empty()) return false;
+  if (closed_ || writing_) return false;
+  if (queue_.empty()) {
+    // Behind and drained: the writer refills (Hub::Refill) and comes back.
+    if (behind_) refill_due_ = true;
+    return false;
+  }
   out->Clear();
   if (queue_.front().control != nullptr) {
     *out = std::move(*queue_.front().control);
@@ -213,7 +296,7 @@ bool Outbox::FinishWrite(v1::SubscribeResponse* out) {
   absl::MutexLock lock(&mu_);
   done.swap(in_flight_);
   writing_ = false;
-  if (closed_ || queue_.empty()) return false;
+  if (closed_ || (queue_.empty() && !behind_)) return false;
   wake_owed_ = true;  // The caller owes the next TakeWrite.
   return true;
 }
@@ -227,6 +310,8 @@ void Outbox::Close() {
   queued_bytes_ = 0;
   pending_control_ = 0;
   overflowed_ = false;
+  behind_ = false;
+  refill_due_ = false;
   lost_.clear();
   const int mine = tls_waking == this ? 1 : 0;
   const auto no_other_wake = [this, mine]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
@@ -251,6 +336,9 @@ Outbox::Stats Outbox::GetStats() const {
   stats.dropped_deliveries = dropped_;
   stats.resyncs = resyncs_;
   stats.last_progress_mark = last_mark_;
+  stats.catch_ups = catch_ups_;
+  stats.refilled_deliveries = refilled_;
+  stats.behind = behind_;
   stats.overflowed = overflowed_;
   stats.closed = closed_;
   return stats;

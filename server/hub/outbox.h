@@ -31,6 +31,20 @@
 // follow the resync. Control responses are never dropped; they are bounded by
 // the service, which stops reading requests while pending_control() is high.
 //
+// Catch-up (Options::catch_up, set by a Hub with a retention log): instead
+// of dropping for good, a delivery that does not fit puts the outbox
+// "behind": it drops every further delivery (they stay in the hub's
+// retention log), remembering the first sequence it did not queue (the
+// cursor) and the connections of what it dropped. Once the writer has taken
+// everything queued, TakeWrite returns false with refill_due() set; the
+// writer then calls Hub::Refill, which queues the stream's next matching
+// events from the retention log on its own cursor (RefillDelivery,
+// bounded) and, when the cursor reaches the live sequence, ends the
+// catch-up (EndCatchUp) in the same critical section, so live deliveries
+// follow without gap. Only when the cursor fell out of the retention log is
+// the resync queued (EndCatchUp with a reason), for the connections that
+// lost something.
+//
 // Responses are written in the order they were pushed (deliveries and control
 // responses interleaved); consecutive deliveries are written as one `batch`.
 //
@@ -71,6 +85,9 @@ class Outbox {
     // A `batch` message stays under this estimated size, except that a single
     // delivery larger than it goes alone.
     size_t max_message_bytes = size_t{1} << 20;
+    // Catch up from the hub's retention log instead of dropping (see above).
+    // Only for an outbox of a Hub with retention (the Hub sets it).
+    bool catch_up = false;
   };
 
   struct Stats {
@@ -82,6 +99,9 @@ class Outbox {
     uint64_t dropped_deliveries = 0;  // Deliveries dropped by overflow.
     uint64_t resyncs = 0;             // Resync responses queued.
     uint64_t last_progress_mark = 0;  // Highest progress mark queued.
+    uint64_t catch_ups = 0;           // Times it fell behind (catch_up).
+    uint64_t refilled_deliveries = 0;  // Queued from the retention log.
+    bool behind = false;               // Catching up now.
     bool overflowed = false;
     bool closed = false;
   };
@@ -134,6 +154,24 @@ class Outbox {
 
   // Whether nothing is queued (a write may still be in flight).
   bool empty() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Catch-up, for the Hub under its lock. Whether the outbox is behind and
+  // its queue has drained (a refill is due), and its cursor: the first
+  // sequence not queued.
+  bool refill_due() const ABSL_LOCKS_EXCLUDED(mu_);
+  bool RefillCursor(uint64_t* next) const ABSL_LOCKS_EXCLUDED(mu_);
+  // Queues a delivery from the retention log while behind (never dropped:
+  // the Hub bounds a refill), and moves the cursor past `event`.
+  void RefillDelivery(EventPtr event, ConnectionList connections,
+                      bool ends_batch) ABSL_LOCKS_EXCLUDED(mu_);
+  // Moves the cursor to `next` (events before it were scanned).
+  void AdvanceCursor(uint64_t next) ABSL_LOCKS_EXCLUDED(mu_);
+  // Ends the catch-up: live deliveries are queued again. With a non-empty
+  // `lost_reason` the cursor fell out of the retention log: a resync
+  // {connections that lost something, lost_reason, resume_sequence} is
+  // queued first (if any connection lost something).
+  void EndCatchUp(const std::string& lost_reason, uint64_t resume_sequence)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Calls `wake` unless closed. Call it exactly when a push returned true,
   // while holding no lock. Once Close() has returned, `wake` is not running
@@ -189,6 +227,13 @@ class Outbox {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Leaves overflowed mode once no delivery is queued, queuing the resync.
   void MaybeEndOverflowLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues the resync {lost_, reason, resume_sequence} if lost_ is not
+  // empty, and clears the loss records.
+  void QueueResyncLocked(std::string reason, uint64_t resume_sequence)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends a delivery to the queue (no bound check).
+  void AppendDeliveryLocked(EventPtr event, ConnectionList connections,
+                            bool ends_batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void TakeBatchLocked(v1::NotificationBatch* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -212,6 +257,14 @@ class Outbox {
   uint64_t last_mark_ ABSL_GUARDED_BY(mu_) = 0;
   // A final mark waiting for the end of overflowed mode (0: none).
   uint64_t deferred_final_mark_ ABSL_GUARDED_BY(mu_) = 0;
+  // Catch-up mode (Options::catch_up): behind_, the cursor, and whether the
+  // queue drained since it fell behind or was last refilled. lost_ holds the
+  // connections of the deliveries dropped meanwhile.
+  bool behind_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t cursor_ ABSL_GUARDED_BY(mu_) = 0;
+  bool refill_due_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t catch_ups_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t refilled_ ABSL_GUARDED_BY(mu_) = 0;
   int wakes_running_ ABSL_GUARDED_BY(mu_) = 0;
   // Overflowed mode.
   bool overflowed_ ABSL_GUARDED_BY(mu_) = false;

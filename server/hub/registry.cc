@@ -45,7 +45,8 @@ Registry::RegistrationList* Registry::ListFor(const TargetKey& target) {
 }
 
 absl::Status Registry::Add(const Outbox* stream, uint64_t connection,
-                           const TargetKey& target, uint32_t event_mask) {
+                           const TargetKey& target, uint32_t event_mask,
+                           uint64_t since) {
   auto it = streams_.find(stream);
   if (it == streams_.end()) {
     return absl::FailedPreconditionError("stream is closed");
@@ -58,7 +59,7 @@ absl::Status Registry::Add(const Outbox* stream, uint64_t connection,
   }
   RegistrationList* list = ListFor(target);
   slot->second = std::make_unique<Registration>(
-      Registration{s, connection, event_mask, target, list->size()});
+      Registration{s, connection, event_mask, target, list->size(), since});
   list->push_back(slot->second.get());
   ++registration_count_;
   return absl::OkStatus();
@@ -111,6 +112,19 @@ void Registry::CollectFrom(const RegistrationList& list, uint32_t event_type,
     }
     (*out)[it->second].connections.push_back(r->connection);
   }
+}
+
+void Registry::CollectStream(const Outbox* stream, const Event& event,
+                             ConnectionList* out) const {
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) return;
+  for (const auto& [connection, r] : it->second->connections) {
+    if (r->since < event.sequence() &&
+        Matches(r->target, r->mask, event.event_type(), event.targets())) {
+      out->push_back(connection);
+    }
+  }
+  std::sort(out->begin(), out->end());
 }
 
 bool Registry::Matches(const TargetKey& target, uint32_t event_mask,

@@ -49,11 +49,14 @@ class Registry {
   // Removes every registration of every stream; the streams stay.
   void ClearRegistrations();
 
-  // Registers `connection` of `stream` on `target` for `event_mask`.
+  // Registers `connection` of `stream` on `target` for `event_mask`;
+  // `since`: the last sequence published before it (CollectStream never
+  // matches it with an event at or before that).
   // FailedPrecondition for an unknown stream; AlreadyExists when the
   // connection is already live on the stream. No other validation.
   absl::Status Add(const Outbox* stream, uint64_t connection,
-                   const TargetKey& target, uint32_t event_mask);
+                   const TargetKey& target, uint32_t event_mask,
+                   uint64_t since = 0);
   // Unregisters it. FailedPrecondition for an unknown stream; NotFound for a
   // connection that is not live on the stream.
   absl::Status Remove(const Outbox* stream, uint64_t connection);
@@ -71,6 +74,12 @@ class Registry {
   static bool Matches(const TargetKey& target, uint32_t event_mask,
                       uint32_t event_type,
                       absl::Span<const TargetKey> targets);
+
+  // The connections of `stream` that `event` matches (ascending), among
+  // those registered before it was published: for a stream catching up
+  // from the retention log. O(registrations of the stream).
+  void CollectStream(const Outbox* stream, const Event& event,
+                     ConnectionList* out) const;
 
   // Calls fn(outbox, registration count) for every stream.
   template <typename Fn>
@@ -92,6 +101,7 @@ class Registry {
     uint32_t mask;
     TargetKey target;
     size_t slot;  // Position in its index list.
+    uint64_t since;
   };
   using RegistrationList = std::vector<Registration*>;
   struct Stream {

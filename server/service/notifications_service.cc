@@ -175,26 +175,39 @@ class NotificationsService::Reactor final
   }
 
   // Starts the next write if none is in flight and the outbox has one; a
-  // draining stream with nothing left to write ends.
+  // stream catching up is refilled from the hub's retention log first (not
+  // under mu_: lock order is hub -> outbox); a draining stream with nothing
+  // left to write ends.
   void MaybeWrite() ABSL_LOCKS_EXCLUDED(mu_) {
-    bool drained = false;
-    absl::Status drain_status;
-    {
-      absl::MutexLock lock(&mu_);
-      if (writing_ || ending_) return;
-      if (outbox_->TakeWrite(&response_)) {
-        writing_ = true;
-      } else {
-        if (!draining_ || !outbox_->empty()) return;
-        drained = true;
-        drain_status = drain_status_;
+    for (;;) {
+      bool drained = false;
+      bool refill = false;
+      absl::Status drain_status;
+      {
+        absl::MutexLock lock(&mu_);
+        if (writing_ || ending_) return;
+        if (outbox_->TakeWrite(&response_)) {
+          writing_ = true;
+        } else if (outbox_->refill_due()) {
+          refill = true;
+        } else {
+          if (!draining_ || !outbox_->empty()) return;
+          drained = true;
+          drain_status = drain_status_;
+        }
       }
-    }
-    if (drained) {
-      End(drain_status);
+      if (refill) {
+        // Each call queues something or moves the cursor towards the end.
+        hub_->Refill(outbox_.get());
+        continue;
+      }
+      if (drained) {
+        End(drain_status);
+        return;
+      }
+      StartWrite(&response_);
       return;
     }
-    StartWrite(&response_);
   }
 
  private:

@@ -146,9 +146,12 @@ TEST(HubConcurrencyTest, FourPublishersEveryStreamSeesAscendingSequences) {
   hub.CloseStream(part.box.get());
 }
 
+// The drop policy of a hub without retention: one resync, never a silent
+// loss.
 TEST(HubConcurrencyTest, SmallQueuesDropButNeverLoseSilently) {
   constexpr int kOps = 500;
   Hub::Options options;
+  options.retention.max_events = 0;
   options.outbox.max_items = 16;
   options.outbox.max_bytes = 16 * 64;
   options.outbox.max_batch_notifications = 4;
@@ -204,6 +207,54 @@ TEST(HubConcurrencyTest, SmallQueuesDropButNeverLoseSilently) {
   EXPECT_GT(stalled.box->GetStats().dropped_deliveries, 0u);
   hub.CloseStream(live.box.get());
   hub.CloseStream(stalled.box.get());
+}
+
+// With a retention log, a stalled stream with tiny queues falls behind and
+// catches up from the log on its own cursor: every notification, in order,
+// no resync, while publishers run.
+TEST(HubConcurrencyTest, SmallQueuesCatchUpFromRetentionWithoutLoss) {
+  constexpr int kOps = 500;
+  Hub::Options options;
+  options.outbox.max_items = 16;
+  options.outbox.max_bytes = 16 * 64;
+  options.outbox.max_batch_notifications = 4;
+  options.retention.max_events = kPublishers * kOps + 10;
+  Hub hub(options);
+  absl::Notification gate;
+  RecordingWriter writer(/*threaded=*/true);
+  std::shared_ptr<Outbox> box = hub.OpenStream(writer.WakeCallback());
+  writer.SetRefill([&hub, raw = box.get()] { hub.Refill(raw); });
+  writer.Attach(box, &gate);
+  ASSERT_TRUE(hub.Advise(box.get(), 1, StoreTargetKey(), kAll).ok());
+
+  std::vector<std::thread> publishers;
+  for (int p = 0; p < kPublishers; ++p) {
+    publishers.emplace_back([&hub, &gate, p] {
+      for (int op = 0; op < kOps; ++op) {
+        // The consumer starts reading once the stream is surely behind
+        // (100 > 16 queued), while the publishers still run.
+        if (p == 0 && op == 100) gate.Notify();
+        std::vector<PublishItem> items;
+        items.push_back(PublishItem{
+            ObjectNotification(v1::fnevObjectCreated, EntryId(p, op)), {}});
+        hub.Publish(std::move(items));
+      }
+    });
+  }
+  for (auto& t : publishers) t.join();
+  const uint64_t last = hub.last_sequence();
+  ASSERT_TRUE(writer.WaitFor([last](const std::vector<v1::SubscribeResponse>& r) {
+    return Reached(r) == last;
+  }));
+  EXPECT_EQ(ExpectNoSilentLoss(writer.responses(), last), 0);
+  EXPECT_EQ(Deliveries(writer.responses()).size(), last);
+  const Outbox::Stats stats = box->GetStats();
+  EXPECT_GT(stats.catch_ups, 0u);
+  EXPECT_GT(stats.refilled_deliveries, 0u);
+  EXPECT_EQ(stats.resyncs, 0u);
+  EXPECT_LE(stats.peak_queued_bytes, options.outbox.max_bytes);
+  EXPECT_FALSE(stats.behind);
+  hub.CloseStream(box.get());
 }
 
 }  // namespace

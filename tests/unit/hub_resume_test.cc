@@ -38,6 +38,7 @@ uint64_t Pub(Hub& hub, v1::EventType type, std::vector<TargetKey> targets) {
 struct Stream {
   explicit Stream(Hub& hub) : writer(/*threaded=*/false) {
     box = hub.OpenStream(writer.WakeCallback());
+    writer.SetRefill([&hub, raw = box.get()] { hub.Refill(raw); });
     writer.Attach(box);
   }
   std::vector<v1::SubscribeResponse> Drain() {
@@ -251,7 +252,7 @@ TEST(HubProgressMarkTest, MarksStreamsWithRegistrationsWhenTheSequenceMoved) {
 }
 
 TEST(HubProgressMarkTest, NeverAheadOfDroppedDeliveries) {
-  Hub::Options options = Options();
+  Hub::Options options = Options(/*max_events=*/0);  // Drop, then resync.
   options.outbox.max_items = 2;
   Hub hub(options);
   Stream s(hub);
@@ -274,8 +275,114 @@ TEST(HubProgressMarkTest, NeverAheadOfDroppedDeliveries) {
   EXPECT_EQ(controls[3].progress().sequence(), 5u);
 }
 
-TEST(HubSealTest, FinalMarksThenNothingMore) {
+TEST(HubProgressMarkTest, NeverAheadOfAStreamCatchingUp) {
   Hub::Options options = Options();
+  options.outbox.max_items = 2;
+  Hub hub(options);
+  Stream s(hub);
+  ASSERT_TRUE(hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll).ok());
+  for (int i = 0; i < 5; ++i) Pub(hub, v1::fnevObjectCreated, {});
+  EXPECT_TRUE(s.box->GetStats().behind);
+  EXPECT_EQ(hub.SendProgressMarks(), 0u);  // 3..5 are not queued.
+  s.Drain();  // 1, 2, then refills 3..5 and catches up.
+  EXPECT_FALSE(s.box->GetStats().behind);
+  EXPECT_EQ(hub.SendProgressMarks(), 1u);
+  const auto responses = s.Drain();
+  EXPECT_EQ(Sequences(Deliveries(responses)),
+            (std::vector<uint64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(Controls(responses).back().progress().sequence(), 5u);
+}
+
+TEST(HubCatchUpTest, FallsBehindThenCatchesUpFromRetentionInOrder) {
+  Hub::Options options = Options();
+  options.outbox.max_items = 4;
+  options.outbox.max_batch_notifications = 3;
+  Hub hub(options);
+  Stream s(hub);
+  const TargetKey f = EntryTargetKey("F");
+  ASSERT_TRUE(hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll).ok());
+  ASSERT_TRUE(hub.Advise(s.box.get(), 2, f, kAll).ok());
+  // 30 operations of 3 events each; the middle one of each concerns F.
+  for (int op = 0; op < 30; ++op) {
+    std::vector<PublishItem> items;
+    items.push_back(Item(v1::fnevObjectCreated, {}));
+    items.push_back(Item(v1::fnevObjectModified, {f}));
+    items.push_back(Item(v1::fnevObjectCreated, {}));
+    Pub(hub, std::move(items));
+  }
+  EXPECT_TRUE(s.box->GetStats().behind);
+  const auto responses = s.Drain();
+  const auto ds = Deliveries(responses);
+  ASSERT_EQ(ds.size(), 90u);
+  for (size_t i = 0; i < ds.size(); ++i) {
+    EXPECT_EQ(ds[i].sequence(), i + 1);
+    const std::vector<uint64_t> expected =
+        i % 3 == 1 ? std::vector<uint64_t>{1, 2} : std::vector<uint64_t>{1};
+    EXPECT_EQ(std::vector<uint64_t>(ds[i].connections().begin(),
+                                    ds[i].connections().end()),
+              expected)
+        << i;
+    EXPECT_EQ(ds[i].ends_batch(), i % 3 == 2) << i;  // Last of each op.
+  }
+  for (const auto& c : Controls(responses)) EXPECT_FALSE(c.has_resync());
+  const Outbox::Stats stats = s.box->GetStats();
+  EXPECT_FALSE(stats.behind);
+  EXPECT_EQ(stats.resyncs, 0u);
+  EXPECT_GT(stats.refilled_deliveries, 0u);
+  EXPECT_LE(stats.peak_queued_bytes, options.outbox.max_bytes);
+  // Live again.
+  const uint64_t live = Pub(hub, v1::fnevObjectDeleted, {});
+  EXPECT_EQ(Sequences(Deliveries(s.Drain())).back(), live);
+  EXPECT_GT(hub.GetStats().refills, 0u);
+}
+
+TEST(HubCatchUpTest, AConnectionAdvisedWhileBehindGetsNothingOlder) {
+  Hub::Options options = Options();
+  options.outbox.max_items = 2;
+  Hub hub(options);
+  Stream s(hub);
+  ASSERT_TRUE(hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll).ok());
+  for (int i = 0; i < 6; ++i) Pub(hub, v1::fnevObjectCreated, {});  // 1..6
+  ASSERT_TRUE(s.box->GetStats().behind);
+  ASSERT_TRUE(hub.Advise(s.box.get(), 2, StoreTargetKey(), kAll).ok());
+  Pub(hub, v1::fnevObjectCreated, {});  // 7
+  std::vector<uint64_t> two;
+  for (const auto& d : Deliveries(s.Drain())) {
+    for (uint64_t c : d.connections()) {
+      if (c == 2) two.push_back(d.sequence());
+    }
+  }
+  EXPECT_EQ(two, (std::vector<uint64_t>{7}));
+}
+
+TEST(HubCatchUpTest, FallingOutOfRetentionResyncsOnlyTheLosers) {
+  Hub::Options options = Options(/*max_events=*/5);
+  options.outbox.max_items = 2;
+  Hub hub(options);
+  Stream s(hub);
+  const TargetKey f = EntryTargetKey("F"), g = EntryTargetKey("G");
+  ASSERT_TRUE(hub.Advise(s.box.get(), 1, f, kAll).ok());
+  ASSERT_TRUE(hub.Advise(s.box.get(), 2, g, kAll).ok());
+  for (int i = 0; i < 12; ++i) Pub(hub, v1::fnevObjectCreated, {f});  // 1..12
+  // 1, 2 queued; 3.. dropped for connection 1 only; 3..7 evicted.
+  const auto responses = s.Drain();
+  EXPECT_EQ(Sequences(Deliveries(responses)), (std::vector<uint64_t>{1, 2}));
+  const auto controls = Controls(responses);
+  ASSERT_TRUE(controls.back().has_resync());
+  const v1::Resync& resync = controls.back().resync();
+  EXPECT_EQ(std::vector<uint64_t>(resync.connections().begin(),
+                                  resync.connections().end()),
+            (std::vector<uint64_t>{1}));
+  EXPECT_EQ(resync.resume_sequence(), 12u);
+  EXPECT_NE(resync.reason().find("retention"), std::string::npos);
+  EXPECT_EQ(hub.GetStats().catch_up_resyncs, 1u);
+  EXPECT_EQ(Sequences(Deliveries(s.Drain())).size(), 2u);
+  const uint64_t live = Pub(hub, v1::fnevObjectCreated, {f});
+  EXPECT_EQ(Sequences(Deliveries(s.Drain())).back(), live);
+}
+
+TEST(HubSealTest, FinalMarksThenNothingMore) {
+  Hub::Options options = Options(/*max_events=*/0);  // Drop, then resync.
   options.outbox.max_items = 2;
   Hub hub(options);
   Stream a(hub), overflowed(hub), bare(hub);
