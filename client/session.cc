@@ -35,6 +35,8 @@ absl::StatusOr<std::unique_ptr<MsgStore>> Session::OpenMsgStore() {
 
 uint64_t Session::epoch() const { return impl_->epoch(); }
 
+SessionState Session::state() const { return impl_->state(); }
+
 SessionStats Session::stats() const { return impl_->stats(); }
 
 }  // namespace mapinotify

@@ -39,6 +39,10 @@ ABSL_FLAG(size_t, retention_bytes, 64 << 20,
 ABSL_FLAG(absl::Duration, progress_mark_interval, absl::Seconds(1),
           "how often streams get a progress mark when the sequence moved on; "
           "'inf' turns periodic marks off");
+ABSL_FLAG(absl::Duration, session_grace, absl::Seconds(30),
+          "how long a client session's state (open messages, table views) "
+          "outlives a broken stream, so that a reconnecting session finds it; "
+          "a session that ends with its goodbye is released at once");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "on SIGTERM, how long in-flight calls get before they are cancelled");
 
@@ -67,6 +71,7 @@ int main(int argc, char** argv) {
   options.hub.retention.max_events = absl::GetFlag(FLAGS_retention_events);
   options.hub.retention.max_bytes = absl::GetFlag(FLAGS_retention_bytes);
   options.progress_mark_interval = absl::GetFlag(FLAGS_progress_mark_interval);
+  options.notifications.session_grace = absl::GetFlag(FLAGS_session_grace);
   options.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);
   options.keepalive_timeout = absl::GetFlag(FLAGS_keepalive_timeout);
   options.min_client_ping_interval =

@@ -9,6 +9,7 @@ add_library(mapinotify_client STATIC
   internal/grpc_status.cc
   internal/operation_call.cc
   internal/session_impl.cc
+  internal/session_reconnect.cc
   internal/store_client.cc
   internal/table_client.cc
   internal/subscribe_stream.cc)

@@ -1,9 +1,11 @@
 #include "client/internal/session_impl.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "client/internal/backoff.h"
 #include "client/internal/caller.h"
 #include "common/internal/millis_arg.h"
 #include "common/internal/proto_convert.h"
@@ -40,11 +42,18 @@ absl::Status FromWire(const v1::ConnectionStatus& status) {
   return s;
 }
 
+// The status a stream ended with, as the session reports it.
+absl::Status EndStatus(const absl::Status& status) {
+  return status.ok() ? absl::UnavailableError("the stream ended") : status;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Session::Impl>> Session::Impl::Open(
     const std::string& address, SessionOptions options,
     absl::Duration connect_timeout) {
+  absl::Status valid = internal::ValidateReconnectOptions(options.reconnect);
+  if (!valid.ok()) return valid;
   std::shared_ptr<internal::LoopCore> loop;
   if (options.threading_model == ThreadingModel::kInitThread) {
     MessageLoop* current = MessageLoop::Current();
@@ -71,6 +80,16 @@ absl::StatusOr<std::unique_ptr<Session::Impl>> Session::Impl::Open(
   // that only receives sends none: without this, keepalive would stop after
   // two pings and a later dead peer would go unnoticed. 0: no limit.
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // The channel re-dials on its own after a failed connect, with its own
+  // backoff (default 1 s growing to 120 s), and fails our streams at once
+  // while it waits. Its pace is the session's: each reconnect attempt then
+  // meets a channel that has just tried (or is trying) to connect.
+  args.SetInt(
+      GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+      std::max(1, internal::ToMillisArg(options.reconnect.initial_backoff)));
+  args.SetInt(
+      GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+      std::max(1, internal::ToMillisArg(options.reconnect.max_backoff)));
   std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
       address, grpc::InsecureChannelCredentials(), args);
   const absl::Time deadline = absl::Now() + connect_timeout;
@@ -79,11 +98,16 @@ absl::StatusOr<std::unique_ptr<Session::Impl>> Session::Impl::Open(
         absl::StrCat("cannot reach mapinotifyd at ", address));
   }
 
-  std::unique_ptr<Impl> impl(new Impl(std::move(options), std::move(channel)));
+  std::unique_ptr<Impl> impl(
+      new Impl(std::move(options), std::move(channel), connect_timeout));
   if (loop == nullptr) {
     impl->notification_thread_ =
         std::make_unique<internal::NotificationThread>();
     loop = impl->notification_thread_->core();
+  }
+  if (impl->options_.state_sink != nullptr) {
+    impl->state_notifier_ = std::make_shared<internal::StateNotifier>(
+        loop, impl->options_.state_sink);
   }
   internal::DispatcherOptions dispatch;
   dispatch.max_queued_notifications =
@@ -91,9 +115,9 @@ absl::StatusOr<std::unique_ptr<Session::Impl>> Session::Impl::Open(
   dispatch.max_queued_bytes = impl->options_.max_queued_bytes_per_connection;
   impl->dispatcher_ =
       std::make_unique<internal::Dispatcher>(std::move(loop), dispatch);
-  impl->stream_ = std::make_unique<internal::SubscribeStream>(
-      impl->stub_.get(), impl.get(), impl->session_id_);
-  impl->stream_->Start();
+  impl->StartStream(std::make_shared<internal::SubscribeStream>(
+                        impl->stub_.get(), impl.get(), impl->session_id_),
+                    {});
 
   // The server's hello carries the epoch; waiting for it proves the stream.
   absl::Status why;
@@ -107,20 +131,30 @@ absl::StatusOr<std::unique_ptr<Session::Impl>> Session::Impl::Open(
             },
             self),
         deadline);
-    if (!self->hello_) {
-      why = self->stream_done_
-                ? self->stream_status_
-                : absl::DeadlineExceededError(
-                      "mapinotifyd did not open the stream in time");
+    if (self->stream_done_) {
+      why = EndStatus(self->stream_status_);
+    } else if (!self->hello_) {
+      why = absl::DeadlineExceededError(
+          "mapinotifyd did not open the stream in time");
+    } else {
+      // From here on a broken stream is reconnected (or lost), not a
+      // failed Open.
+      self->opened_ = true;
     }
   }
   if (!why.ok()) return why;  // Destroying impl closes the stream.
+  if (impl->options_.reconnect.enabled) {
+    Impl* self = impl.get();
+    impl->reconnect_thread_ = std::thread([self] { self->ReconnectLoop(); });
+  }
   return impl;
 }
 
 Session::Impl::Impl(SessionOptions options,
-                    std::shared_ptr<grpc::Channel> channel)
+                    std::shared_ptr<grpc::Channel> channel,
+                    absl::Duration connect_timeout)
     : options_(std::move(options)),
+      connect_timeout_(connect_timeout),
       session_id_(internal::NewSessionId()),
       channel_(std::move(channel)),
       stub_(v1::Notifications::NewStub(channel_)),
@@ -131,19 +165,57 @@ Session::Impl::~Impl() {
   // Objects of the store that outlive the session stop calling the server
   // (which releases the session's handles when the stream below ends).
   store_client_->Close();
-  // Fence every connection first (no sink runs after this), then close the
+  // Every wait ends now: the reconnect thread's backoff and attempt, and an
+  // Advise a sink is blocked in (so that the fences below do not wait for
+  // it).
+  {
+    absl::MutexLock lock(&mu_);
+    closing_ = true;
+  }
+  if (reconnect_thread_.joinable()) reconnect_thread_.join();
+  if (state_notifier_ != nullptr) state_notifier_->Close();
+  // Fence every connection (no sink runs after this), then close the
   // stream, then stop the notification thread.
   if (dispatcher_ != nullptr) {
-    absl::flat_hash_set<ConnectionId> live;
+    std::vector<ConnectionId> all;
     {
       absl::MutexLock lock(&mu_);
-      live.swap(live_);
+      for (const auto& entry : connections_) all.push_back(entry.first);
+      connections_.clear();
     }
-    for (ConnectionId c : live) dispatcher_->Remove(c);
+    for (ConnectionId c : all) dispatcher_->Remove(c);
   }
-  if (stream_ != nullptr) stream_->Close();
+  std::shared_ptr<internal::SubscribeStream> stream;
+  {
+    absl::MutexLock lock(&mu_);
+    stream = stream_;
+  }
+  // The server releases the session's state at once (not after its
+  // reconnect grace); a server that does not answer in time is cut off.
+  if (stream != nullptr) stream->Goodbye(absl::Seconds(2));
   dispatcher_.reset();
   notification_thread_.reset();
+}
+
+void Session::Impl::StartStream(
+    std::shared_ptr<internal::SubscribeStream> stream,
+    std::vector<v1::SubscribeRequest> requests) {
+  // Queued before the stream is visible to other threads: a resume point
+  // must be the first request.
+  for (v1::SubscribeRequest& request : requests) {
+    stream->Send(std::move(request)).IgnoreError();  // Not closing: queued.
+  }
+  // The previous stream (done) is released after the lock.
+  std::shared_ptr<internal::SubscribeStream> previous;
+  {
+    absl::MutexLock lock(&mu_);
+    previous = std::move(stream_);
+    stream_ = stream;
+    hello_ = false;
+    stream_done_ = false;
+    stream_status_ = absl::OkStatus();
+  }
+  stream->Start();
 }
 
 absl::StatusOr<ConnectionId> Session::Impl::Advise(
@@ -152,20 +224,41 @@ absl::StatusOr<ConnectionId> Session::Impl::Advise(
   if (sink == nullptr) {
     return MapiError(MAPI_E_INVALID_PARAMETER, "Advise: null sink");
   }
+  const absl::Time deadline = absl::Now() + options_.advise_timeout;
   const ConnectionId c = next_connection_.fetch_add(1);
   // Registered before the request leaves, so that notifications that follow
   // the server's answer have somewhere to go.
   absl::Status added = dispatcher_->Add(
       c, std::move(sink), target.kind() == AdviseTarget::Kind::kTableView);
   if (!added.ok()) return added;
+
   absl::Status result;
+  std::shared_ptr<internal::SubscribeStream> stream;
   {
     absl::MutexLock lock(&mu_);
-    if (stream_done_) {
+    // While the session reconnects, wait for the stream to be back.
+    mu_.AwaitWithDeadline(
+        absl::Condition(
+            +[](Impl* i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(i->mu_) {
+              return i->closing_ || i->state_ == SessionState::kLost ||
+                     (i->state_ == SessionState::kConnected &&
+                      !i->stream_done_);
+            },
+            this),
+        deadline);
+    if (closing_) {
+      result = absl::UnavailableError("the session is closing");
+    } else if (state_ == SessionState::kLost) {
       result = absl::UnavailableError(absl::StrCat(
-          "the notification stream is down: ", stream_status_.ToString()));
+          "the notification stream is lost: ", stream_status_.ToString()));
+    } else if (state_ != SessionState::kConnected || stream_done_) {
+      result = absl::DeadlineExceededError(
+          "the notification stream was not back within advise_timeout");
     } else {
-      answers_[c] = absl::nullopt;
+      Connection& connection = connections_[c];
+      connection.target = ToWire(target);
+      connection.event_mask = event_mask;
+      stream = stream_;
     }
   }
   if (result.ok()) {
@@ -174,37 +267,46 @@ absl::StatusOr<ConnectionId> Session::Impl::Advise(
     advise->set_connection(c);
     *advise->mutable_target() = ToWire(target);
     advise->set_event_mask(event_mask);
-    result = stream_->Send(std::move(request));
+    absl::Status sent = stream->Send(std::move(request));
+    if (!sent.ok()) {
+      result = absl::UnavailableError(
+          absl::StrCat("the notification stream is down: ", sent.message()));
+    }
   }
   if (result.ok()) {
-    absl::MutexLock lock(&mu_);
     struct Args {
       Impl* impl;
       ConnectionId c;
     } args{this, c};
-    const bool answered = mu_.AwaitWithTimeout(
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithDeadline(
         absl::Condition(
             +[](Args* a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(a->impl->mu_) {
-              return a->impl->answers_[a->c].has_value() ||
-                     a->impl->stream_done_;
+              auto it = a->impl->connections_.find(a->c);
+              return a->impl->closing_ || it == a->impl->connections_.end() ||
+                     it->second.answer.has_value();
             },
             &args),
-        options_.advise_timeout);
-    auto it = answers_.find(c);
-    if (it->second.has_value()) {
-      result = *it->second;
-    } else if (stream_done_) {
-      result = absl::UnavailableError(absl::StrCat(
-          "the notification stream went down: ", stream_status_.ToString()));
-    } else if (!answered) {
-      result = absl::DeadlineExceededError(
-          "mapinotifyd did not answer Advise in time");
+        deadline);
+    auto it = connections_.find(c);
+    if (it == connections_.end()) {
+      result = absl::UnavailableError("the session is closing");
+    } else {
+      if (it->second.answer.has_value()) {
+        result = *it->second.answer;  // OK: the reader made it kLive.
+      } else if (closing_) {
+        result = absl::UnavailableError("the session is closing");
+      } else {
+        // A late OK is undone by the reader (it unadvises numbers it does
+        // not hold).
+        result = absl::DeadlineExceededError(
+            "mapinotifyd did not answer Advise in time");
+      }
+      if (!result.ok()) connections_.erase(it);
     }
-    answers_.erase(it);
-    if (result.ok()) live_.insert(c);
   } else {
     absl::MutexLock lock(&mu_);
-    answers_.erase(c);
+    connections_.erase(c);
   }
   if (!result.ok()) {
     dispatcher_->Remove(c);
@@ -214,20 +316,27 @@ absl::StatusOr<ConnectionId> Session::Impl::Advise(
 }
 
 absl::Status Session::Impl::Unadvise(ConnectionId connection) {
+  std::shared_ptr<internal::SubscribeStream> stream;
   {
     absl::MutexLock lock(&mu_);
-    if (live_.erase(connection) == 0) {
+    auto it = connections_.find(connection);
+    // A number whose Advise has not returned yet is not held either.
+    if (it == connections_.end() ||
+        it->second.phase == Connection::Phase::kPending) {
       return MapiError(MAPI_E_NOT_FOUND,
                        absl::StrCat("Unadvise: no connection ", connection));
     }
+    connections_.erase(it);
+    stream = stream_;
   }
   // The fence: after this, no OnNotify for `connection` runs or starts.
   dispatcher_->Remove(connection);
   // Tell the server; events it sends before it reads this are dropped by the
-  // dispatcher (the connection is gone). A closed stream has nothing to end.
+  // dispatcher (the connection is gone). A closed stream has nothing to end;
+  // a re-registration that crosses this is undone by the reader.
   v1::SubscribeRequest request;
   request.mutable_unadvise()->set_connection(connection);
-  stream_->Send(std::move(request)).IgnoreError();
+  if (stream != nullptr) stream->Send(std::move(request)).IgnoreError();
   return absl::OkStatus();
 }
 
@@ -240,6 +349,11 @@ uint64_t Session::Impl::epoch() const {
   return epoch_;
 }
 
+SessionState Session::Impl::state() const {
+  absl::MutexLock lock(&mu_);
+  return state_;
+}
+
 SessionStats Session::Impl::stats() const {
   internal::DispatcherStats d = dispatcher_->stats();
   SessionStats s;
@@ -248,24 +362,58 @@ SessionStats Session::Impl::stats() const {
   s.max_queued_notifications = d.connection_high_water_notifications;
   s.max_queued_bytes = d.connection_high_water_bytes;
   s.resyncs_delivered = d.resyncs_issued;
+  absl::MutexLock lock(&mu_);
+  s.reconnects = reconnects_;
+  s.duplicates_dropped = duplicates_dropped_;
   return s;
 }
 
+void Session::Impl::Dispatch(Steps& steps) {
+  for (Step& step : steps) {
+    if (!step.groups.empty()) dispatcher_->Enqueue(absl::MakeSpan(step.groups));
+    for (auto& [c, reason] : step.resyncs) {
+      dispatcher_->EnqueueResync(c, std::move(reason));
+    }
+  }
+}
+
+void Session::Impl::AdvanceLocked(ConnectionId c, uint64_t sequence) {
+  auto it = connections_.find(c);
+  if (it == connections_.end() ||
+      it->second.phase != Connection::Phase::kLive) {
+    return;
+  }
+  it->second.resume = std::max(it->second.resume, sequence);
+}
+
 void Session::Impl::OnResponse(v1::SubscribeResponse& response) {
+  Steps steps;
   switch (response.response_case()) {
     case v1::SubscribeResponse::kHello: {
       absl::MutexLock lock(&mu_);
       hello_ = true;
+      if (response.hello().epoch() != epoch_) max_seen_ = 0;
       epoch_ = response.hello().epoch();
       return;
     }
     case v1::SubscribeResponse::kAdvised: {
-      const v1::Advised& advised = response.advised();
-      absl::MutexLock lock(&mu_);
-      auto it = answers_.find(advised.connection());
-      // An answer nobody waits for (the Advise timed out) is dropped; the
-      // connection was removed from the dispatcher, so its events are too.
-      if (it != answers_.end()) it->second = FromWire(advised.status());
+      bool unadvise = false;
+      std::shared_ptr<internal::SubscribeStream> stream;
+      {
+        absl::MutexLock lock(&mu_);
+        OnAdvisedLocked(response.advised(), &steps, &unadvise);
+        if (unadvise) stream = stream_;  // The stream this reader reads.
+      }
+      Dispatch(steps);
+      if (stream != nullptr) {
+        // The server registered a number the session no longer holds (its
+        // Advise gave up, or it was unadvised while being re-registered):
+        // end it there too.
+        v1::SubscribeRequest request;
+        request.mutable_unadvise()->set_connection(
+            response.advised().connection());
+        stream->Send(std::move(request)).IgnoreError();
+      }
       return;
     }
     case v1::SubscribeResponse::kUnadvised: {
@@ -273,35 +421,64 @@ void Session::Impl::OnResponse(v1::SubscribeResponse& response) {
       if (unadvised.status().code() == 0) return;  // Our own Unadvise.
       // The server ended a connection we hold: its sink must learn that
       // nothing more will come (never a silent stop).
-      bool live;
       {
         absl::MutexLock lock(&mu_);
-        live = live_.contains(unadvised.connection());
-      }
-      if (live) {
-        std::vector<internal::DeliveryGroup> groups;
-        FlushPartials(&groups);
-        dispatcher_->Enqueue(absl::MakeSpan(groups));
-        dispatcher_->EnqueueResync(
+        auto it = connections_.find(unadvised.connection());
+        if (it == connections_.end() ||
+            it->second.phase != Connection::Phase::kLive) {
+          return;
+        }
+        it->second.phase = Connection::Phase::kDead;
+        steps.emplace_back();
+        FlushPartialsLocked(&steps.back());
+        steps.back().resyncs.emplace_back(
             unadvised.connection(),
             absl::StrCat("the server ended the connection: ",
                          unadvised.status().message()));
       }
+      Dispatch(steps);
       return;
     }
-    case v1::SubscribeResponse::kBatch:
-      OnBatch(response.batch());
-      return;
-    case v1::SubscribeResponse::kProgress:
-      // Resume points land with reconnecting streams (issue 6).
-      return;
-    case v1::SubscribeResponse::kResync: {
-      std::vector<internal::DeliveryGroup> groups;
-      FlushPartials(&groups);
-      dispatcher_->Enqueue(absl::MakeSpan(groups));
-      for (uint64_t c : response.resync().connections()) {
-        dispatcher_->EnqueueResync(c, response.resync().reason());
+    case v1::SubscribeResponse::kBatch: {
+      // Parsed before the lock is taken: the lock only covers bookkeeping.
+      const v1::NotificationBatch& batch = response.batch();
+      std::vector<absl::StatusOr<std::shared_ptr<const Notification>>> parsed;
+      parsed.reserve(batch.notifications_size());
+      for (const v1::Delivered& d : batch.notifications()) {
+        absl::StatusOr<Notification> value =
+            internal::FromProto(d.notification());
+        if (value.ok()) {
+          parsed.emplace_back(
+              std::make_shared<const Notification>(*std::move(value)));
+        } else {
+          parsed.emplace_back(value.status());
+        }
       }
+      {
+        absl::MutexLock lock(&mu_);
+        OnBatchLocked(batch, parsed, &steps);
+      }
+      Dispatch(steps);
+      return;
+    }
+    case v1::SubscribeResponse::kProgress: {
+      absl::MutexLock lock(&mu_);
+      OnProgressLocked(response.progress().sequence());
+      return;
+    }
+    case v1::SubscribeResponse::kResync: {
+      const v1::Resync& resync = response.resync();
+      {
+        absl::MutexLock lock(&mu_);
+        steps.emplace_back();
+        Step& step = steps.back();
+        FlushPartialsLocked(&step);
+        for (uint64_t c : resync.connections()) {
+          AdvanceLocked(c, resync.resume_sequence());
+          step.resyncs.emplace_back(c, resync.reason());
+        }
+      }
+      Dispatch(steps);
       return;
     }
     case v1::SubscribeResponse::RESPONSE_NOT_SET:
@@ -309,68 +486,169 @@ void Session::Impl::OnResponse(v1::SubscribeResponse& response) {
   }
 }
 
-void Session::Impl::OnBatch(const v1::NotificationBatch& batch) {
-  std::vector<internal::DeliveryGroup> complete;
-  for (const v1::Delivered& d : batch.notifications()) {
-    absl::StatusOr<Notification> value = internal::FromProto(d.notification());
-    if (!value.ok()) {
-      // A notification this client cannot read is a loss, and the sinks it
-      // was for are told so.
-      FlushPartials(&complete);
-      dispatcher_->Enqueue(absl::MakeSpan(complete));
-      complete.clear();
-      for (uint64_t c : d.connections()) {
-        dispatcher_->EnqueueResync(
-            c, absl::StrCat("unreadable notification ", d.sequence(), ": ",
-                            value.status().message()));
+void Session::Impl::OnAdvisedLocked(const v1::Advised& advised, Steps* steps,
+                                    bool* unadvise) {
+  const ConnectionId c = advised.connection();
+  const absl::Status status = FromWire(advised.status());
+  const bool readvised = readvising_.erase(c) > 0;
+  auto it = connections_.find(c);
+  if (it == connections_.end()) {
+    *unadvise = status.ok();
+    return;
+  }
+  Connection& connection = it->second;
+  switch (connection.phase) {
+    case Connection::Phase::kPending:
+      connection.answer = status;
+      if (status.ok()) {
+        // A new connection gets everything after the server's sequence at
+        // registration: that is where it starts.
+        connection.phase = Connection::Phase::kLive;
+        connection.resume = advised.sequence();
+        connection.resume_epoch = epoch_;
+        connection.on_stream = true;
       }
+      return;
+    case Connection::Phase::kLive:
+      if (!readvised) return;  // Not an answer this session waits for.
+      if (!status.ok()) {
+        connection.phase = Connection::Phase::kDead;
+        steps->emplace_back();
+        steps->back().resyncs.emplace_back(
+            c, absl::StrCat("the connection could not be re-registered after "
+                            "a reconnect: ",
+                            status.ToString()));
+        return;
+      }
+      connection.on_stream = true;
+      if (connection.resume_epoch != epoch_) {
+        // Another epoch: the old point means nothing here. The server
+        // reports the gap (a Resync after this answer) or, when it was not
+        // asked to resume, the session does.
+        connection.resume = advised.sequence();
+        connection.resume_epoch = epoch_;
+      }
+      if (connection.owes_resync) {
+        connection.owes_resync = false;
+        steps->emplace_back();
+        steps->back().resyncs.emplace_back(
+            c, "the server's history changed (new epoch) during a reconnect");
+      }
+      return;
+    case Connection::Phase::kDead:
+      return;
+  }
+}
+
+void Session::Impl::OnBatchLocked(
+    const v1::NotificationBatch& batch,
+    const std::vector<absl::StatusOr<std::shared_ptr<const Notification>>>&
+        parsed,
+    Steps* steps) {
+  steps->emplace_back();
+  for (int i = 0; i < batch.notifications_size(); ++i) {
+    const v1::Delivered& d = batch.notifications(i);
+    max_seen_ = std::max(max_seen_, d.sequence());
+    if (!parsed[i].ok()) {
+      // A notification this client cannot read is a loss, and the sinks it
+      // was for are told so (after what came before it).
+      Step& step = steps->back();
+      FlushPartialsLocked(&step);
+      for (uint64_t c : d.connections()) {
+        AdvanceLocked(c, d.sequence());
+        step.resyncs.emplace_back(
+            c, absl::StrCat("unreadable notification ", d.sequence(), ": ",
+                            parsed[i].status().message()));
+      }
+      steps->emplace_back();
       continue;
     }
-    auto shared = std::make_shared<const Notification>(*std::move(value));
     // Parsed messages have no cached size; this walks the message once.
     const size_t bytes = d.notification().ByteSizeLong();
     for (uint64_t c : d.connections()) {
+      auto conn = connections_.find(c);
+      // Only live connections take deliveries (the dispatcher has no sink
+      // for the others, or owes them nothing more).
+      if (conn == connections_.end() ||
+          conn->second.phase != Connection::Phase::kLive) {
+        continue;
+      }
+      if (d.sequence() <= conn->second.resume) {
+        ++duplicates_dropped_;  // Handed over before: a replay.
+        continue;
+      }
       auto [it, inserted] = partial_index_.try_emplace(c, partial_.size());
       if (inserted) {
         partial_.emplace_back();
         partial_.back().connection = c;
       }
       internal::DeliveryGroup& group = partial_[it->second];
-      group.deliveries.push_back(Delivery{d.sequence(), shared});
+      group.deliveries.push_back(Delivery{d.sequence(), *parsed[i]});
       group.bytes += bytes;
     }
     // ends_batch closes the operation for every connection of the stream.
-    if (d.ends_batch()) FlushPartials(&complete);
+    if (d.ends_batch()) FlushPartialsLocked(&steps->back());
   }
-  if (!complete.empty()) dispatcher_->Enqueue(absl::MakeSpan(complete));
 }
 
-void Session::Impl::FlushPartials(std::vector<internal::DeliveryGroup>* out) {
+void Session::Impl::OnProgressLocked(uint64_t sequence) {
+  for (auto& [c, connection] : connections_) {
+    if (connection.phase != Connection::Phase::kLive || !connection.on_stream) {
+      continue;
+    }
+    uint64_t upto = sequence;
+    // Never past a notification received but not yet handed over.
+    auto partial = partial_index_.find(c);
+    if (partial != partial_index_.end()) {
+      upto = std::min(
+          upto, partial_[partial->second].deliveries.front().sequence - 1);
+    }
+    connection.resume = std::max(connection.resume, upto);
+  }
+}
+
+void Session::Impl::FlushPartialsLocked(Step* step) {
   for (internal::DeliveryGroup& group : partial_) {
-    out->push_back(std::move(group));
+    AdvanceLocked(group.connection, group.deliveries.back().sequence);
+    step->groups.push_back(std::move(group));
   }
   partial_.clear();
   partial_index_.clear();
 }
 
+void Session::Impl::DiscardPartials() {
+  partial_.clear();
+  partial_index_.clear();
+}
+
 void Session::Impl::OnStreamDone(const absl::Status& status) {
-  std::vector<internal::DeliveryGroup> groups;
-  FlushPartials(&groups);
-  dispatcher_->Enqueue(absl::MakeSpan(groups));
-  std::vector<ConnectionId> live;
+  Steps steps;
+  bool lose = false;
   {
     absl::MutexLock lock(&mu_);
     stream_done_ = true;
-    stream_status_ =
-        status.ok() ? absl::UnavailableError("stream ended") : status;
-    live.assign(live_.begin(), live_.end());
+    stream_status_ = EndStatus(status);
+    lose = opened_ && !closing_ && !options_.reconnect.enabled;
+    if (lose) {
+      // Nothing will be replayed: hand over what came (today's contract).
+      steps.emplace_back();
+      FlushPartialsLocked(&steps.back());
+    }
+    for (auto& [c, connection] : connections_) {
+      connection.on_stream = false;
+      // Advise calls waiting for this stream's answer fail.
+      if (connection.phase == Connection::Phase::kPending &&
+          !connection.answer.has_value()) {
+        connection.answer = absl::UnavailableError(absl::StrCat(
+            "the notification stream went down: ", stream_status_.ToString()));
+      }
+    }
   }
-  // Until sessions reconnect by themselves (issue 6), a lost stream is lost
-  // continuity for every connection, and each sink is told.
-  for (ConnectionId c : live) {
-    dispatcher_->EnqueueResync(
-        c, absl::StrCat("the notification stream ended: ", status.ToString()));
-  }
+  // Reconnecting (or closing): the operations received in part are replayed
+  // whole by the next stream.
+  DiscardPartials();
+  Dispatch(steps);
+  if (lose) Lose(EndStatus(status));
 }
 
 }  // namespace mapinotify

@@ -80,6 +80,15 @@ void SubscribeStream::OnDone(const grpc::Status& status) {
   done_.Notify();
 }
 
+void SubscribeStream::Goodbye(absl::Duration timeout) {
+  v1::SubscribeRequest goodbye;
+  goodbye.mutable_goodbye();
+  if (Send(std::move(goodbye)).ok()) {
+    done_.WaitForNotificationWithTimeout(timeout);
+  }
+  Close();
+}
+
 void SubscribeStream::Close() {
   bool started;
   {

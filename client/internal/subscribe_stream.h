@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "client/internal/grpc_status.h"
 #include "mapinotify/v1/notifications.grpc.pb.h"
 
@@ -31,7 +32,8 @@ class StreamHandler {
 };
 
 // Thread-safe. Writes requests one at a time in the order Send was called;
-// reads responses continuously and hands them to the handler.
+// reads responses continuously and hands them to the handler. One object per
+// call: a session that reconnects makes a new one for each attempt.
 class SubscribeStream final
     : public grpc::ClientBidiReactor<v1::SubscribeRequest,
                                      v1::SubscribeResponse> {
@@ -48,13 +50,23 @@ class SubscribeStream final
   void Start();
 
   // Queues `request`. FailedPrecondition once the stream is closing or done.
+  // Requests queued before Start are written first, in order, once it starts
+  // (a reconnecting session queues its resume point and re-registrations so).
   // Requests are bounded by the caller: a session has at most one Advise
-  // waiting per calling thread plus one Unadvise per live connection.
+  // waiting per calling thread, one Unadvise per live connection, and, on a
+  // resumed stream, the resume point and one re-registration per live
+  // connection.
   absl::Status Send(v1::SubscribeRequest request) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Cancels the call (pending requests are dropped) and waits until gRPC has
   // finished with the stream (OnDone). Idempotent.
   void Close() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Ends the session's stream for good: sends `goodbye` after the pending
+  // requests (the server then releases the session's state at once instead
+  // of keeping it for a reconnect) and waits up to `timeout` for the server
+  // to end the stream, then Close(). Idempotent.
+  void Goodbye(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;

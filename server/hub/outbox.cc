@@ -275,6 +275,26 @@ bool Outbox::TakeWrite(v1::SubscribeResponse* out) {
     *out = std::move(*queue_.front().control);
     queue_.pop_front();
     --pending_control_;
+  } else if (EstimatedDeliveredSize(queue_.front().event->byte_size(),
+                                    queue_.front().connections.size()) >
+             options_.max_message_bytes) {
+    // Alone it would still exceed the message limit (gRPC would fail the
+    // write and end the stream, and a replay would fail again): its
+    // connections get the resync instead.
+    Item item = std::move(queue_.front());
+    queue_.pop_front();
+    --queued_deliveries_;
+    queued_bytes_ -= item.event->byte_size();
+    ++dropped_;
+    ++resyncs_;
+    v1::Resync* resync = out->mutable_resync();
+    resync->mutable_connections()->Add(item.connections.begin(),
+                                       item.connections.end());
+    resync->set_reason(absl::StrCat(
+        "notification ", item.event->sequence(), " of ",
+        item.event->byte_size(), " bytes exceeds the message limit of ",
+        options_.max_message_bytes, " bytes"));
+    resync->set_resume_sequence(item.event->sequence());
   } else {
     TakeBatchLocked(out->mutable_batch());
     MaybeEndOverflowLocked();

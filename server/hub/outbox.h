@@ -82,8 +82,10 @@ class Outbox {
     size_t max_bytes = size_t{64} << 20;
     // Most deliveries in one `batch` message.
     size_t max_batch_notifications = 64;
-    // A `batch` message stays under this estimated size, except that a single
-    // delivery larger than it goes alone.
+    // A `batch` message stays under this estimated size. A single delivery
+    // larger than it is never sent (it would exceed gRPC's message limit):
+    // its connections get a resync {resume_sequence = its sequence} in its
+    // place.
     size_t max_message_bytes = size_t{1} << 20;
     // Catch up from the hub's retention log instead of dropping (see above).
     // Only for an outbox of a Hub with retention (the Hub sets it).

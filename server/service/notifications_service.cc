@@ -125,6 +125,11 @@ class NotificationsService::Reactor final
       End(absl::OkStatus());
       return;
     }
+    if (request_.has_goodbye()) {
+      goodbye_ = true;  // Read in OnDone, after the last reaction.
+      End(absl::OkStatus());
+      return;
+    }
     absl::Status stream_error = Answer(request_);
     if (!stream_error.ok()) {
       End(stream_error);
@@ -170,7 +175,7 @@ class NotificationsService::Reactor final
     service_->Unregister(handle_.get());
     handle_->Detach();
     hub_->CloseStream(outbox_.get());
-    if (!session_.empty()) service_->SessionStreamEnded(session_);
+    if (!session_.empty()) service_->SessionStreamEnded(session_, goodbye_);
     delete this;
   }
 
@@ -279,6 +284,7 @@ class NotificationsService::Reactor final
         resume_epoch_ = request.resume().epoch();
         return absl::OkStatus();
       }
+      case v1::SubscribeRequest::kGoodbye:  // Handled in OnReadDone.
       case v1::SubscribeRequest::REQUEST_NOT_SET:
         break;
     }
@@ -296,6 +302,8 @@ class NotificationsService::Reactor final
   // Reader state: only the reader (one OnReadDone at a time) touches these.
   v1::SubscribeRequest request_;
   uint64_t requests_seen_ = 0;
+  // The client said goodbye: its session ends with this stream.
+  bool goodbye_ = false;
   // The stream began with a ResumePoint of `resume_epoch_`.
   bool resumed_ = false;
   uint64_t resume_epoch_ = 0;
@@ -315,9 +323,52 @@ class NotificationsService::Reactor final
 };
 
 NotificationsService::NotificationsService(Hub* hub, Options options)
-    : hub_(hub), options_(std::move(options)) {}
+    : hub_(hub), options_(std::move(options)) {
+  if (options_.session_grace > absl::ZeroDuration()) {
+    reaper_ = std::thread([this] { ReapSessions(); });
+  }
+}
 
-NotificationsService::~NotificationsService() = default;
+NotificationsService::~NotificationsService() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_reaper_ = true;
+  }
+  if (reaper_.joinable()) reaper_.join();
+}
+
+void NotificationsService::ReapSessions() {
+  for (;;) {
+    std::vector<std::string> expired;
+    {
+      absl::MutexLock lock(&mu_);
+      absl::Time next = absl::InfiniteFuture();
+      for (const auto& [session, deadline] : in_grace_) {
+        next = std::min(next, deadline);
+      }
+      // A timer: wakes at the earliest deadline, or when one is added or the
+      // service stops (both change what Await sees).
+      const size_t count = in_grace_.size();
+      const auto changed = [this, count]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return stop_reaper_ || in_grace_.size() != count;
+      };
+      mu_.AwaitWithDeadline(absl::Condition(&changed), next);
+      if (stop_reaper_) return;
+      const absl::Time now = absl::Now();
+      for (auto it = in_grace_.begin(); it != in_grace_.end();) {
+        if (it->second <= now) {
+          expired.push_back(it->first);
+          in_grace_.erase(it++);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (const std::string& session : expired) {
+      if (options_.on_session_end) options_.on_session_end(session);
+    }
+  }
+}
 
 namespace {
 
@@ -345,15 +396,22 @@ NotificationsService::Subscribe(grpc::CallbackServerContext* context) {
 void NotificationsService::SessionStreamOpened(const std::string& session) {
   absl::MutexLock lock(&mu_);
   ++session_streams_[session];
+  in_grace_.erase(session);  // Reconnected: its state is still there.
 }
 
-void NotificationsService::SessionStreamEnded(const std::string& session) {
+void NotificationsService::SessionStreamEnded(const std::string& session,
+                                              bool goodbye) {
   {
     absl::MutexLock lock(&mu_);
     auto it = session_streams_.find(session);
     if (it == session_streams_.end()) return;
     if (--it->second != 0) return;
     session_streams_.erase(it);
+    if (!goodbye && !shut_down_ && reaper_.joinable()) {
+      in_grace_[session] = absl::Now() + options_.session_grace;
+      return;
+    }
+    in_grace_.erase(session);
   }
   if (options_.on_session_end) options_.on_session_end(session);
 }

@@ -7,11 +7,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "mapinotify/v1/notifications.grpc.pb.h"
 #include "server/hub/hub.h"
 #include "server/hub/target_key.h"
@@ -36,6 +38,12 @@ class NotificationsService final : public v1::Notifications::CallbackService {
     // without the metadata belong to no session and never trigger it. May
     // be empty.
     std::function<void(const std::string& session)> on_session_end;
+    // How long a session's state outlives its last stream when that stream
+    // broke (a cut, a dead peer, a server-side end) rather than ended with
+    // the client's goodbye: a session that reconnects within it finds its
+    // open messages and table views intact. on_session_end runs when it
+    // expires (on the service's reaper thread). Zero: at once.
+    absl::Duration session_grace = absl::Seconds(30);
   };
 
   // `hub` must outlive the service.
@@ -72,9 +80,14 @@ class NotificationsService final : public v1::Notifications::CallbackService {
   void Register(std::shared_ptr<Handle> handle) ABSL_LOCKS_EXCLUDED(mu_);
   void Unregister(const Handle* handle) ABSL_LOCKS_EXCLUDED(mu_);
   // Counts the open streams of `session` (non-empty); the last one to end
-  // calls options_.on_session_end.
+  // calls options_.on_session_end, at once when `goodbye` (the client ended
+  // its session) or the grace is zero, else after options_.session_grace
+  // unless a stream of the session opens meanwhile.
   void SessionStreamOpened(const std::string& session) ABSL_LOCKS_EXCLUDED(mu_);
-  void SessionStreamEnded(const std::string& session) ABSL_LOCKS_EXCLUDED(mu_);
+  void SessionStreamEnded(const std::string& session, bool goodbye)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The reaper thread: ends sessions whose grace expired.
+  void ReapSessions() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Constant after construction.
   Hub* const hub_;
@@ -86,8 +99,12 @@ class NotificationsService final : public v1::Notifications::CallbackService {
   // Open streams per client session id.
   absl::flat_hash_map<std::string, size_t> session_streams_
       ABSL_GUARDED_BY(mu_);
+  // Sessions with no open stream whose state is kept until the deadline.
+  absl::flat_hash_map<std::string, absl::Time> in_grace_ ABSL_GUARDED_BY(mu_);
+  bool stop_reaper_ ABSL_GUARDED_BY(mu_) = false;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status shutdown_status_ ABSL_GUARDED_BY(mu_);
+  std::thread reaper_;  // Runs ReapSessions when session_grace > 0.
 };
 
 }  // namespace mapinotify::server

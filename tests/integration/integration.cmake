@@ -1,7 +1,8 @@
 # Integration tests: a real mapinotifyd (in-process Server on 127.0.0.1:0, or
 # the mapinotifyd binary as a second process) and real clients over gRPC.
 add_library(mapinotify_integration_util STATIC integration/test_util.cc
-                                               integration/tcp_proxy.cc)
+                                               integration/tcp_proxy.cc
+                                               integration/delivery_checker.cc)
 target_include_directories(mapinotify_integration_util PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(mapinotify_integration_util
   PUBLIC mapinotify_server mapinotify_store mapinotify_client
@@ -12,7 +13,8 @@ foreach(t thread_matrix order unadvise reentrancy overflow bad_input
           health_reflection shutdown store_matrix store_props store_threads
           store_errors store_slow_subscriber store_stress
           table_views table_threads table_notify table_mirror
-          operation_wire operation_progress tcp_proxy keepalive)
+          operation_wire operation_progress tcp_proxy keepalive
+          reconnect fault_cut fragment)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}_test.cc)
     mapinotify_add_test(${t}_test
       SOURCES integration/${t}_test.cc
@@ -20,6 +22,16 @@ foreach(t thread_matrix order unadvise reentrancy overflow bad_input
       LABELS integration)
   endif()
 endforeach()
+
+# Faults with the server in a second process: this test executable re-runs
+# itself as the server (integration/fault_server_role.h), driven through
+# bench/proc.h's Child.
+mapinotify_add_test(fault_process_test
+  SOURCES integration/fault_process_test.cc
+          integration/fault_server_role.cc
+          ${PROJECT_SOURCE_DIR}/bench/proc.cc
+  LIBS mapinotify_integration_util
+  LABELS integration)
 
 # Client stubs of the standard health and reflection services (test-only).
 add_library(mapinotify_test_proto STATIC)
@@ -44,6 +56,7 @@ if(TARGET health_reflection_test)
   target_link_libraries(health_reflection_test PRIVATE mapinotify_test_proto)
 endif()
 if(TARGET shutdown_test)
+  target_link_libraries(shutdown_test PRIVATE mapinotify_test_proto)
   target_compile_definitions(shutdown_test PRIVATE
     MAPINOTIFYD_PATH="$<TARGET_FILE:mapinotifyd>")
   add_dependencies(shutdown_test mapinotifyd)

@@ -20,3 +20,11 @@ mapinotify_add_test(thread_progress_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/thread_progress_test.cc
   LIBS mapinotify_client_core
   LABELS unit tsan)
+mapinotify_add_test(backoff_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/backoff_test.cc
+  LIBS mapinotify_client_core
+  LABELS unit tsan)
+mapinotify_add_test(state_notifier_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/state_notifier_test.cc
+  LIBS mapinotify_client_core
+  LABELS unit tsan)

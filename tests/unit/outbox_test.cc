@@ -100,7 +100,7 @@ TEST(OutboxTest, BatchesConsecutiveDeliveriesInPushOrder) {
   EXPECT_EQ(box.GetStats().queued_deliveries, 0u);
 }
 
-TEST(OutboxTest, BatchStaysUnderMessageBytesButBigEventGoesAlone) {
+TEST(OutboxTest, BatchStaysUnderMessageBytesAndAnOversizedEventIsAResync) {
   Outbox::Options options;
   options.max_message_bytes = 1000;
   Outbox box(options, [] {});
@@ -112,14 +112,20 @@ TEST(OutboxTest, BatchStaysUnderMessageBytesButBigEventGoesAlone) {
   (void)box.PushDelivery(MakeEvent(4, huge), {1}, true);
   std::vector<int> sizes;
   v1::SubscribeResponse out;
+  v1::Resync resync;
   while (box.TakeWrite(&out)) {
     sizes.push_back(out.batch().notifications_size());
-    if (sizes.size() < 3) {
-      EXPECT_LE(out.ByteSizeLong(), 1000u);
-    }
+    EXPECT_LE(out.ByteSizeLong(), 1000u);
+    if (out.has_resync()) resync = out.resync();
     box.FinishWrite(&out);
   }
-  EXPECT_EQ(sizes, (std::vector<int>{2, 1, 1}));
+  EXPECT_EQ(sizes, (std::vector<int>{2, 1, 0}));
+  ASSERT_EQ(resync.connections_size(), 1);
+  EXPECT_EQ(resync.connections(0), 1u);
+  EXPECT_EQ(resync.resume_sequence(), 4u);
+  EXPECT_NE(resync.reason().find("exceeds the message limit"),
+            std::string::npos);
+  EXPECT_EQ(box.GetStats().queued_bytes, 0u);
 }
 
 TEST(OutboxTest, BorrowsTheSharedNotificationWithoutCopying) {
