@@ -32,6 +32,18 @@
 namespace mapinotify::testing {
 namespace {
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
 using bench::Child;
 using bench::ParseFields;
 
@@ -277,7 +289,11 @@ DeliveryChecker::Report StallThenRead(uint64_t seconds, uint64_t count,
       static_cast<unsigned long long>(seconds),
       static_cast<unsigned long long>(count), rss_before, rss_after,
       hwm_after, hwm_after - rss_before, bound_kib);
-  EXPECT_LT(hwm_after - rss_before, bound_kib);
+  // AddressSanitizer's quarantine holds freed memory (up to 256 MiB) and
+  // its shadow memory adds more: the bound is a figure of real builds.
+  if (!kAddressSanitizer) {
+    EXPECT_LT(hwm_after - rss_before, bound_kib);
+  }
 
   // Reading again: every notification, or the resync signal where some
   // were dropped, never a silent gap.
