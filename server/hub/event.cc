@@ -13,6 +13,14 @@ Event::Event(uint64_t sequence, v1::Notification notification,
       byte_size_(notification_.ByteSizeLong()),
       targets_(std::move(targets)) {}
 
+std::shared_ptr<const Event> Event::Replacing(const Event& later,
+                                              v1::Notification notification) {
+  auto event = std::make_shared<Event>(later.sequence_, std::move(notification),
+                                       later.targets_);
+  event->operation_end_ = later.operation_end_;
+  return event;
+}
+
 size_t Event::retained_bytes() const {
   // An estimate, not a measurement: the Event and its control block, the
   // parsed protobuf objects (about twice the serialized size for an OBJECT

@@ -29,6 +29,12 @@ class Event {
   Event(uint64_t sequence, v1::Notification notification,
         std::vector<TargetKey> targets = {});
 
+  // A new event standing for `later` (same sequence, operation and
+  // targets) with `notification` instead: a coalesced notification
+  // (coalesce.h).
+  static std::shared_ptr<const Event> Replacing(const Event& later,
+                                                v1::Notification notification);
+
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
 

@@ -1,5 +1,7 @@
 #include "server/hub/hub.h"
 
+#include <algorithm>
+
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -7,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "mapinotify/mapi.h"
 #include "mapinotify/status.h"
+#include "server/hub/coalesce.h"
 
 namespace mapinotify::server {
 namespace {
@@ -321,43 +324,36 @@ void Hub::Refill(Outbox* stream) {
   const Outbox::Options& bounds = stream->options();
   const size_t max_items = std::max<size_t>(1, bounds.max_items / 2);
   const size_t max_bytes = std::max<size_t>(1, bounds.max_bytes / 2);
-  size_t items = 0, bytes = 0;
-  // A match is pushed once the next one is known (ends_batch on the last
-  // one of each operation for this stream).
-  EventPtr pending;
-  ConnectionList pending_connections;
-  const auto push = [&](bool ends_batch) {
-    bytes += pending->byte_size();
-    ++items;
-    stream->RefillDelivery(std::move(pending), std::move(pending_connections),
-                           ends_batch);
-    pending = nullptr;
-    pending_connections.clear();
-  };
+  // The window: the stream's matches from the cursor on, within the bounds.
+  std::vector<WindowItem> window;
+  size_t bytes = 0;
   size_t i = static_cast<size_t>(next - retained_after_ - 1);
   const size_t end = std::min(retained_.size(), i + kRefillScan);
   ConnectionList connections;
-  for (; i < end; ++i) {
+  for (; i < end && bytes < max_bytes; ++i) {
+    if (window.size() >= max_items) {
+      // Full: coalesce, and go on scanning only if that freed a quarter
+      // (so that a window is coalesced O(1) times per item it keeps).
+      coalesced_ += Coalesce(&window);
+      bytes = 0;
+      for (const WindowItem& item : window) bytes += item.event->byte_size();
+      if (window.size() > max_items - std::max<size_t>(1, max_items / 4)) {
+        break;
+      }
+    }
     const EventPtr& event = retained_[i];
     connections.clear();
     registry_.CollectStream(stream, *event, &connections);
-    if (!connections.empty()) {
-      if (pending != nullptr) {
-        push(pending->operation_end() != event->operation_end());
-      }
-      pending = event;
-      pending_connections = connections;
-    }
-    if (items >= max_items || bytes >= max_bytes) {
-      ++i;
-      break;
-    }
+    if (connections.empty()) continue;
+    bytes += event->byte_size();
+    window.push_back(WindowItem{event, connections});
   }
-  if (pending != nullptr) {
-    // Does the rest of its operation match this stream too?
-    bool more = false;
-    for (size_t j = i; j < retained_.size() &&
-                       retained_[j]->operation_end() == pending->operation_end();
+  // Does the operation of the window's last match go on past the window?
+  bool more = false;
+  if (!window.empty()) {
+    const uint64_t operation = window.back().event->operation_end();
+    for (size_t j = i;
+         j < retained_.size() && retained_[j]->operation_end() == operation;
          ++j) {
       connections.clear();
       registry_.CollectStream(stream, *retained_[j], &connections);
@@ -366,9 +362,19 @@ void Hub::Refill(Outbox* stream) {
         break;
       }
     }
-    push(!more);
   }
-  refilled_deliveries_ += items;
+  coalesced_ += Coalesce(&window);
+  // ends_batch on the last delivery of each operation (after coalescing).
+  for (size_t k = 0; k < window.size(); ++k) {
+    const bool ends_batch =
+        k + 1 < window.size()
+            ? window[k + 1].event->operation_end() !=
+                  window[k].event->operation_end()
+            : !more;
+    stream->RefillDelivery(std::move(window[k].event),
+                           std::move(window[k].connections), ends_batch);
+  }
+  refilled_deliveries_ += window.size();
   if (i >= retained_.size()) {
     stream->EndCatchUp("", 0);  // Caught up: live from here, in order.
   } else {
@@ -407,6 +413,7 @@ Hub::Stats Hub::GetStats() const {
   stats.refills = refills_;
   stats.refilled_deliveries = refilled_deliveries_;
   stats.catch_up_resyncs = catch_up_resyncs_;
+  stats.coalesced = coalesced_;
   return stats;
 }
 

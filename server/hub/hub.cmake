@@ -1,6 +1,7 @@
 # mapinotify::hub — subscriptions, sequence numbers and per-stream outbound
 # queues. No gRPC: links only the generated messages, protobuf and Abseil.
 add_library(mapinotify_hub STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/coalesce.cc
   ${CMAKE_CURRENT_LIST_DIR}/event.cc
   ${CMAKE_CURRENT_LIST_DIR}/hub.cc
   ${CMAKE_CURRENT_LIST_DIR}/outbox.cc

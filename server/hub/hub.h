@@ -111,6 +111,8 @@ class Hub {
     uint64_t refills = 0;
     uint64_t refilled_deliveries = 0;
     uint64_t catch_up_resyncs = 0;
+    // Notifications left out of refills by coalescing (coalesce.h).
+    uint64_t coalesced = 0;
   };
 
   // Where a connection re-registered after a reconnect resumes
@@ -232,11 +234,12 @@ class Hub {
 
   // The writer of `stream` found it behind and drained (Outbox::
   // refill_due): queues the stream's next matching events from the
-  // retention log on its cursor — at most half the outbox's bounds per call
-  // — and, once the cursor reaches the live sequence, ends the catch-up so
-  // that live deliveries follow without a gap; or, when the cursor fell out
-  // of the retention log, ends it with a resync for the connections that
-  // lost something. Scans at most kRefillScan events per call; the writer
+  // retention log on its cursor — at most half the outbox's bounds per
+  // call, state-like notifications coalesced first (coalesce.h) — and, once
+  // the cursor reaches the live sequence, ends the catch-up so that live
+  // deliveries follow without a gap; or, when the cursor fell out of the
+  // retention log, ends it with a resync for the connections that lost
+  // something. Scans at most kRefillScan events per call; the writer
   // calls again while refill_due() holds. No-op for a stream that is not
   // due.
   void Refill(Outbox* stream) ABSL_LOCKS_EXCLUDED(mu_);
@@ -289,6 +292,7 @@ class Hub {
   uint64_t refills_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t refilled_deliveries_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t catch_up_resyncs_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t coalesced_ ABSL_GUARDED_BY(mu_) = 0;
   // Scratch of Publish, kept to reuse its capacity.
   std::vector<Registry::Match> matches_ ABSL_GUARDED_BY(mu_);
 };

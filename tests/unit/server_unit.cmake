@@ -27,3 +27,7 @@ mapinotify_add_test(server_hub_resume_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/hub_resume_test.cc
   LIBS mapinotify::hub
   LABELS unit tsan)
+mapinotify_add_test(server_coalesce_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/coalesce_test.cc
+  LIBS mapinotify::hub
+  LABELS unit tsan)
