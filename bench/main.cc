@@ -8,10 +8,12 @@
 //   mapinotify_bench                 full run (a few minutes)
 //   mapinotify_bench --smoke         every row once with tiny counts (CI)
 //   mapinotify_bench --rows=raw,e2e  only some groups (--help lists them)
+//   mapinotify_bench --rows=stall    issue 6: one stalled stream's effect
 #include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -22,9 +24,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "bench/roles.h"
 #include "bench/runs.h"
+#include "bench/stats.h"
 #include "bench/table.h"
 
 // The driver.
@@ -49,10 +53,14 @@ ABSL_FLAG(int, store_watchers, 4,
           "Store SaveChanges row: sessions watching the folder.");
 ABSL_FLAG(uint64_t, copy_messages, 50000,
           "Store CopyFolder rows: messages copied per run.");
-ABSL_FLAG(std::string, rows, "raw,e2e,latency,fanout,scale,store",
+ABSL_FLAG(uint64_t, stall_count, 200000,
+          "Stall throughput rows: notifications per run (after a prefill "
+          "that puts the stalled stream past its 65,536-item outbox).");
+ABSL_FLAG(std::string, rows, "raw,e2e,latency,stall,fanout,scale,store",
           "Row groups to run, comma-separated: raw (bare gRPC baseline), e2e "
-          "(end-to-end throughput), latency, fanout, scale, store (the "
-          "message store through the client library).");
+          "(end-to-end throughput), latency, stall (issue 6: without and "
+          "with one stalled stream), fanout, scale, store (the message store "
+          "through the client library).");
 ABSL_FLAG(bool, smoke, false,
           "One run per row with tiny counts; exit 0 only if every row "
           "produced a figure and no run lost a notification.");
@@ -84,6 +92,76 @@ ABSL_FLAG(bool, progress, false, "Internal: store_client copy progress.");
 
 namespace mapinotify::bench {
 namespace {
+
+// The median of `field` over the valid samples of `row`; 0 when none.
+double MedianOf(const Row& row, double Sample::*field) {
+  std::vector<double> v;
+  for (const Sample& s : row.samples) {
+    if (s.valid()) v.push_back(s.*field);
+  }
+  return Median(v);
+}
+
+// "<ratio of the medians>x (per run a, b, c)" of `field`, rows[with] over
+// rows[without]; the per-run ratios pair the two runs made back to back.
+// Sets *ratio to the ratio of the medians (0 when either has none).
+std::string RatioText(const Row& without, const Row& with,
+                      double Sample::*field, double* ratio) {
+  const double base = MedianOf(without, field);
+  *ratio = base > 0 ? MedianOf(with, field) / base : 0;
+  std::vector<std::string> per_run;
+  for (size_t i = 0; i < without.samples.size() && i < with.samples.size();
+       ++i) {
+    const Sample& a = without.samples[i];
+    const Sample& b = with.samples[i];
+    if (a.valid() && b.valid() && a.*field > 0) {
+      per_run.push_back(absl::StrFormat("%.2f", b.*field / a.*field));
+    }
+  }
+  return absl::StrFormat(
+      "%.2fx (per run %s)", *ratio,
+      per_run.empty() ? "none" : absl::StrJoin(per_run, ", "));
+}
+
+// Issue 6's figures: with / without a stalled stream for the throughput
+// pairs (delivered and publisher rates) and the latency pairs (p99). Adds
+// each to the "with" row's notes and returns a paragraph for after the
+// table; empty when no pair ran.
+std::string StallRatios(
+    std::vector<Row>& rows,
+    const std::vector<std::pair<size_t, size_t>>& throughput,
+    const std::vector<std::pair<size_t, size_t>>& latency) {
+  std::vector<std::string> parts;
+  bool within = true;
+  for (const auto& [a, b] : throughput) {
+    double rate = 0, publisher = 0;
+    const std::string text = RatioText(rows[a], rows[b], &Sample::value, &rate);
+    const std::string publisher_text =
+        RatioText(rows[a], rows[b], &Sample::publish_rate, &publisher);
+    within = within && rate >= 0.5 && publisher >= 0.5;
+    rows[b].note = absl::StrCat(rows[b].note, "; with/without: throughput ",
+                                text, ", publisher ", publisher_text);
+    parts.push_back(absl::StrCat("throughput with/without ", text,
+                                 ", publisher with/without ", publisher_text));
+  }
+  for (const auto& [a, b] : latency) {
+    double p99 = 0, p50 = 0;
+    const std::string text = RatioText(rows[a], rows[b], &Sample::p99, &p99);
+    const std::string p50_text =
+        RatioText(rows[a], rows[b], &Sample::p50, &p50);
+    within = within && p99 > 0 && p99 <= 2;
+    rows[b].note = absl::StrCat(rows[b].note, "; with/without: p99 ", text,
+                                ", p50 ", p50_text);
+    parts.push_back(absl::StrCat("p99 latency with/without ", text,
+                                 ", p50 with/without ", p50_text));
+  }
+  if (parts.empty()) return "";
+  return absl::StrCat(
+      "Stalled stream (issue 6: the other streams' throughput and p99 "
+      "latency within 2x of a run without it): ",
+      absl::StrJoin(parts, "; "), " — ratios of the medians; ",
+      within ? "within 2x." : "**NOT within 2x.**");
+}
 
 int RunDriver(int argc, char** argv) {
   const bool smoke = absl::GetFlag(FLAGS_smoke);
@@ -167,6 +245,71 @@ int RunDriver(int argc, char** argv) {
       const std::string flag = m.flag;
       row.run = [=] { return RunPaced(flag, {1}, latency_rate, latency_s); };
       rows.push_back(std::move(row));
+    }
+  }
+  // Issue 6's pairs: {the row without a stalled stream, the row with one}.
+  std::vector<std::pair<size_t, size_t>> stall_throughput, stall_latency;
+  if (want("stall")) {
+    const uint64_t stall_count =
+        smoke ? 20000 : absl::GetFlag(FLAGS_stall_count);
+    const uint64_t stall_paced =
+        std::max<uint64_t>(1, static_cast<uint64_t>(latency_rate * latency_s));
+    struct Pair {
+      std::string name;
+      bool latency;
+      uint64_t count;
+      uint64_t rate;
+      std::string note;
+      std::vector<std::pair<size_t, size_t>>* index;
+    };
+    const Pair pairs[] = {
+        {"Stall: end-to-end throughput, kNotificationThread, 1 per Publish",
+         false, stall_count, 0,
+         absl::StrCat(Grouped(stall_count), " notifications"),
+         &stall_throughput},
+        {absl::StrCat("Stall: latency at ", Grouped(latency_rate),
+                      "/s, kNotificationThread"),
+         true, stall_paced, latency_rate, absl::StrCat(latency_s, " s"),
+         &stall_latency}};
+    for (const Pair& p : pairs) {
+      // One run measures both rows back to back, the order alternating
+      // between runs, so that they compare equal loads: the first row's
+      // runs leave the second row's samples here.
+      auto pending = std::make_shared<std::vector<Sample>>();
+      auto run_index = std::make_shared<int>(0);
+      const std::string prefill = absl::StrCat("after ", Grouped(kStallPrefill),
+                                               " unseen prefill notifications");
+      Row without;
+      without.name = absl::StrCat(p.name, ", no stalled stream");
+      without.unit = "notif/s";
+      without.latency = p.latency;
+      without.note = absl::StrCat(p.note, " ", prefill);
+      const uint64_t count = p.count, rate = p.rate;
+      without.run = [=]() -> absl::StatusOr<Sample> {
+        auto out = RunStall(count, rate, (*run_index)++ % 2 == 0);
+        if (!out.ok()) return out.status();
+        pending->push_back(out->with);
+        return out->without;
+      };
+      p.index->emplace_back(rows.size(), rows.size() + 1);
+      rows.push_back(std::move(without));
+      Row with;
+      with.name = absl::StrCat(p.name, ", one stalled stream");
+      with.unit = "notif/s";
+      with.latency = p.latency;
+      with.note = absl::StrCat(
+          "the same, and a stream on the same folder that never reads (its "
+          "outbox past its 65,536-item bound before the measured publish)");
+      with.run = [pending]() -> absl::StatusOr<Sample> {
+        if (pending->empty()) {
+          return absl::FailedPreconditionError(
+              "the run without a stalled stream failed");
+        }
+        Sample s = pending->front();
+        pending->erase(pending->begin());
+        return s;
+      };
+      rows.push_back(std::move(with));
     }
   }
   if (want("fanout")) {
@@ -315,7 +458,9 @@ int RunDriver(int argc, char** argv) {
   }
 
   const bool ok = RunRows(rows, runs);
+  const std::string stall = StallRatios(rows, stall_throughput, stall_latency);
   PrintTable(rows, runs);
+  if (!stall.empty()) std::printf("\n%s\n", stall.c_str());
   std::printf(
       "\nFigures are medians of %d run(s) on a shared 2-core machine; absolute "
       "values drift between runs, ratios less so. × ref: ratio to the faster "
@@ -334,7 +479,12 @@ int RunDriver(int argc, char** argv) {
       "no × ref (their unit is not notifications); CPU per op / item over "
       "the measured section only (server: its CPU from the client's start "
       "until the watchers had everything; client: the store client's own, "
-      "plus the whole watcher process for SaveChanges).\n",
+      "plus the whole watcher process for SaveChanges). Stall rows "
+      "(issue 6): one run measures the pair back to back, each in fresh "
+      "processes, the order alternating between runs; the stalled stream "
+      "is a raw Notifications client (the generated stub) advised on the "
+      "same folder with the same mask, which reads its answer and never "
+      "again, its HTTP/2 window kept at 64 KiB (no BDP probing).\n",
       runs);
   std::fflush(stdout);
   return ok ? 0 : 1;
@@ -347,7 +497,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "end-to-end figures of mapinotify against a bare gRPC stream "
       "(issue 7).\n  mapinotify_bench [--smoke] [--runs=N] "
-      "[--rows=raw,e2e,latency,fanout,scale,store]");
+      "[--rows=raw,e2e,latency,stall,fanout,scale,store]");
   // --help lists this file's flags (absl's default looks for a file named
   // after the program).
   absl::FlagsUsageConfig usage;
@@ -365,6 +515,7 @@ int main(int argc, char** argv) {
   if (role == "client") return mapinotify::bench::RunClient();
   if (role == "watchers") return mapinotify::bench::RunWatchers();
   if (role == "store_client") return mapinotify::bench::RunStoreClient();
+  if (role == "stalled") return mapinotify::bench::RunStalled();
   std::fprintf(stderr, "unknown --role=%s\n", role.c_str());
   return 2;
 }

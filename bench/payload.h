@@ -36,6 +36,10 @@ int64_t MonotonicNanos();
 // The entry id of the folder every row publishes to and advises on.
 std::string FolderEntryId();
 
+// The event mask every advise on that folder uses: the measured
+// notifications and the end marker.
+inline constexpr ULONG kFolderEventMask = fnevObjectModified | fnevExtended;
+
 // fnevObjectModified on message `index` of the folder, stamped `stamp_ns`.
 v1::Notification ObjectModified(uint64_t index, int64_t stamp_ns);
 

@@ -71,6 +71,16 @@ int RunServer();
 // own target) when it reads a line, prints "advised", exits at EOF.
 int RunClient();
 
+// A raw Notifications client (the generated stub; the client library always
+// reads): opens Subscribe on --target, advises connection 1 on the
+// benchmark folder with the client role's mask (so it matches every
+// notification the client role gets), reads the hello and the `advised`
+// answer, prints "advised sequence=<s>", and never reads again, so that
+// HTTP/2 flow control (its window kept at 64 KiB) stalls the server's
+// writes to it. When its stdin closes it cancels the call and exits 0; 1
+// when the advise failed.
+int RunStalled();
+
 // --sessions kNotificationThread sessions, each advising one connection on
 // folder --folder for fnevObjectCreated (and the end marker). Prints
 // "advised" once all are live, then waits for every connection's end

@@ -317,9 +317,8 @@ int RunClient() {
         return 1;
       }
     }
-    absl::StatusOr<ConnectionId> connection =
-        (*session)->Advise(AdviseTarget::Entry(FolderEntryId()),
-                           fnevObjectModified | fnevExtended, advised);
+    absl::StatusOr<ConnectionId> connection = (*session)->Advise(
+        AdviseTarget::Entry(FolderEntryId()), kFolderEventMask, advised);
     if (!connection.ok()) {
       std::fprintf(stderr, "client: advise: %s\n",
                    connection.status().ToString().c_str());

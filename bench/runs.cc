@@ -75,6 +75,10 @@ struct Setup {
   uint64_t rate = 0;  // 0: unpaced.
   uint64_t max_queued = 65536;
   bool record_latency = false;
+  // Issue 6: a stalled role advised on the folder too, before anything is
+  // published; and notifications published before the clients advise.
+  bool stalled = false;
+  uint64_t prefill = 0;
 };
 
 struct Outcome {
@@ -101,6 +105,22 @@ absl::StatusOr<Outcome> RunMapinotify(const Setup& setup) {
       setup.rate > 0 ? 20.0 * static_cast<double>(setup.count) / setup.rate
                      : static_cast<double>(setup.count) / 10000.0;
   const int deadline_s = 60 + static_cast<int>(publish_s);
+  std::unique_ptr<Child> stalled;
+  if (setup.stalled) {
+    auto child = Child::Spawn(
+        {"--role=stalled", absl::StrCat("--target=127.0.0.1:", *port)});
+    if (!child.ok()) return child.status();
+    auto advised = (*child)->Expect("advised", absl::Seconds(120));
+    if (!advised.ok()) return advised.status();
+    stalled = *std::move(child);
+  }
+  if (setup.prefill > 0) {
+    absl::Status sent = (*server)->WriteLine(
+        absl::StrCat("publish count=", setup.prefill, " per_call=1 rate=0"));
+    if (!sent.ok()) return sent;
+    auto prefilled = (*server)->Expect("published", absl::Seconds(120));
+    if (!prefilled.ok()) return prefilled.status();
+  }
   std::vector<std::unique_ptr<Child>> clients;
   for (int sessions : setup.sessions_per_client) {
     auto client = Child::Spawn(
@@ -166,6 +186,17 @@ absl::StatusOr<Outcome> RunMapinotify(const Setup& setup) {
         std::max(out.sample.client_rss_kib, exit->max_rss_kib);
     client_cpu_seconds += exit->cpu_seconds;
   }
+  // Before the server stops: a stream that does not read would hold its
+  // shutdown until the deadline.
+  if (stalled != nullptr) {
+    stalled->CloseStdin();
+    auto exit = stalled->Wait(absl::Seconds(30));
+    if (!exit.ok()) return exit.status();
+    if (exit->exit_code != 0) {
+      return absl::InternalError(
+          absl::StrCat("the stalled role exited with ", exit->exit_code));
+    }
+  }
   auto server_rss = StopServer(**server);
   if (!server_rss.ok()) return server_rss.status();
   out.sample.server_rss_kib = server_rss->max_rss_kib;
@@ -212,6 +243,27 @@ absl::StatusOr<Sample> RunPaced(const std::string& model,
   auto out = RunMapinotify(setup);
   if (!out.ok()) return out.status();
   return out->sample;
+}
+
+absl::StatusOr<StallPair> RunStall(uint64_t count, uint64_t rate,
+                                   bool without_first) {
+  Setup setup;
+  setup.model = "notify";
+  setup.count = count;
+  setup.rate = rate;
+  setup.record_latency = rate > 0;
+  setup.prefill = kStallPrefill;  // Above setup.outbox_items.
+  // The client's own queue is not what is measured: as in RunThroughput it
+  // holds a whole run. The server keeps its defaults.
+  setup.max_queued = std::max<uint64_t>(setup.max_queued, count + 1024);
+  StallPair out;
+  for (int i = 0; i < 2; ++i) {
+    setup.stalled = (i == 0) != without_first;
+    auto run = RunMapinotify(setup);
+    if (!run.ok()) return run.status();
+    (setup.stalled ? out.with : out.without) = run->sample;
+  }
+  return out;
 }
 
 // --- Scale: many idle advise connections ------------------------------------

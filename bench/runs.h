@@ -54,6 +54,27 @@ absl::StatusOr<Sample> RunPaced(const std::string& model,
                                 std::vector<int> sessions, uint64_t rate,
                                 double seconds);
 
+// Issue 6: one run of a row pair, the same load without and with a stalled
+// stream (the stalled role: advised on the benchmark folder like the client,
+// never reading), each in a fresh server and client, back to back.
+struct StallPair {
+  Sample without;
+  Sample with;
+};
+
+// Both runs: one kNotificationThread client with one connection; the server
+// with the default outbox bound (65,536 items per stream) and retention log.
+// Before the client advises, the server publishes kStallPrefill
+// notifications (one per Publish call, unpaced) that the client does not
+// see: the stalled stream's outbox is past its bound before the measured
+// publish starts, in both runs the same work for the hub. Then `count`
+// notifications, one per Publish, at `rate` per second with latency
+// recorded, or unpaced when `rate` is 0. The run without goes first when
+// `without_first`.
+inline constexpr uint64_t kStallPrefill = 65536 + 8192;
+absl::StatusOr<StallPair> RunStall(uint64_t count, uint64_t rate,
+                                   bool without_first);
+
 // `streams` spread over at most `processes` clients.
 std::vector<int> Spread(int streams, int processes);
 
