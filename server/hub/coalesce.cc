@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "server/hub/target_key.h"
 
 namespace mapinotify::server {
@@ -24,6 +25,13 @@ TargetKey ViewOf(const Event& e) {
     if (GetTargetKind(target) == TargetKind::kTable) return target;
   }
   return {};
+}
+
+bool IsRowEvent(const Event& e) {
+  if (!e.notification().has_table()) return false;
+  const v1::TableEvent t = e.notification().table().table_event();
+  return t == v1::TABLE_ROW_ADDED || t == v1::TABLE_ROW_MODIFIED ||
+         t == v1::TABLE_ROW_DELETED;
 }
 
 bool IsRowModified(const Event& e) {
@@ -92,6 +100,24 @@ size_t Coalesce(std::vector<WindowItem>* window) {
       }
     }
     last_of_view[view] = i;
+  }
+  // Many row events of one view (same connections): one TABLE_CHANGED.
+  absl::flat_hash_map<std::string, std::vector<size_t>> rows_of_view;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (dropped[i] || !IsRowEvent(*items[i].event)) continue;
+    std::string key = ViewOf(*items[i].event);
+    for (uint64_t c : items[i].connections) absl::StrAppend(&key, ",", c);
+    rows_of_view[key].push_back(i);
+  }
+  for (const auto& [key, indexes] : rows_of_view) {
+    if (indexes.size() <= kRowEventsPerView) continue;
+    for (size_t k = 0; k + 1 < indexes.size(); ++k) dropped[indexes[k]] = true;
+    left_out += indexes.size() - 1;
+    WindowItem& last = items[indexes.back()];
+    v1::Notification changed;
+    changed.set_event_type(v1::fnevTableModified);
+    changed.mutable_table()->set_table_event(v1::TABLE_CHANGED);
+    last.event = Event::Replacing(*last.event, std::move(changed));
   }
   if (left_out == 0) return 0;
   size_t kept = 0;

@@ -15,9 +15,14 @@
 //     row and position are the current ones). Row events are never merged
 //     across another row event of the view: the mirror applies positions
 //     relative to the rows before.
+//   - Then, more than kRowEventsPerView row events (added / modified /
+//     deleted) of one view in the window become one TABLE_CHANGED in the
+//     place of the last of them: the table's reader reloads it (a reload
+//     carries the view's sequence, so the later events it already contains
+//     are skipped — see client/table_mirror_state.cc).
 //   - Nothing else is merged: new mail, critical errors, extended, created,
-//     deleted, moved, copied and search events, and TABLE_CHANGED / other
-//     row events, always go through one by one.
+//     deleted, moved, copied and search events, and the other table events,
+//     always go through one by one.
 // A left-out notification's sequence is not delivered; the resume point
 // and order are unaffected (the kept one is the later).
 #ifndef MAPINOTIFY_SERVER_HUB_COALESCE_H_
@@ -36,6 +41,8 @@ struct WindowItem {
   EventPtr event;
   ConnectionList connections;
 };
+
+inline constexpr size_t kRowEventsPerView = 32;
 
 // Applies the rules above to `window` (in sequence order) in place; returns
 // how many notifications were left out. A kept ObjectModified that absorbed

@@ -110,6 +110,20 @@ Child StartDaemon() {
   return child;
 }
 
+// Reaps `pid`, waiting at most `timeout` (then kills it with SIGKILL and
+// reaps it); returns whether it exited in time, with its wait status.
+bool WaitForExit(pid_t pid, absl::Duration timeout, int* wstatus) {
+  absl::Notification exited;
+  std::thread waiter([&] {
+    waitpid(pid, wstatus, 0);
+    exited.Notify();
+  });
+  const bool in_time = exited.WaitForNotificationWithTimeout(timeout);
+  if (!in_time) kill(pid, SIGKILL);
+  waiter.join();
+  return in_time;
+}
+
 TEST(Shutdown, DaemonStopsOnSigtermAndSinksAreTold) {
   Child daemon = StartDaemon();
   ASSERT_GT(daemon.pid, 0);
@@ -123,14 +137,7 @@ TEST(Shutdown, DaemonStopsOnSigtermAndSinksAreTold) {
 
   ASSERT_EQ(kill(daemon.pid, SIGTERM), 0);
   int wstatus = 0;
-  absl::Notification exited;
-  std::thread waiter([&] {
-    waitpid(daemon.pid, &wstatus, 0);
-    exited.Notify();
-  });
-  const bool in_time = exited.WaitForNotificationWithTimeout(absl::Seconds(20));
-  if (!in_time) kill(daemon.pid, SIGKILL);
-  waiter.join();
+  const bool in_time = WaitForExit(daemon.pid, absl::Seconds(20), &wstatus);
   ASSERT_TRUE(in_time) << "mapinotifyd did not exit after SIGTERM";
   ASSERT_TRUE(WIFEXITED(wstatus));
   EXPECT_EQ(WEXITSTATUS(wstatus), 0);
@@ -221,14 +228,7 @@ TEST(Shutdown, SigtermSendsAFinalMarkAndExitsInTimeDespiteAStalledClient) {
   EXPECT_EQ(after_mark, 0u);
 
   int wstatus = 0;
-  absl::Notification exited;
-  std::thread waiter([&] {
-    waitpid(daemon.pid, &wstatus, 0);
-    exited.Notify();
-  });
-  const bool in_time = exited.WaitForNotificationWithTimeout(absl::Seconds(20));
-  if (!in_time) kill(daemon.pid, SIGKILL);
-  waiter.join();
+  const bool in_time = WaitForExit(daemon.pid, absl::Seconds(20), &wstatus);
   const absl::Duration took = absl::Now() - start;
   std::printf("SIGTERM to exit with a stalled client: %s (grace 2 s)\n",
               absl::FormatDuration(took).c_str());

@@ -98,6 +98,32 @@ TEST(CoalesceTest, RowModifiedOnlyWhenConsecutiveInItsView) {
   EXPECT_EQ(Sequences(w), (std::vector<uint64_t>{2, 3, 4, 5, 6, 7}));
 }
 
+TEST(CoalesceTest, ManyRowEventsOfOneViewBecomeOneTableChanged) {
+  std::vector<WindowItem> w;
+  uint64_t s = 0;
+  for (size_t i = 0; i < kRowEventsPerView + 1; ++i) {
+    w.push_back(Row(++s, v1::TABLE_ROW_ADDED, 7, "r" + std::to_string(i)));
+    if (i == 3) w.push_back(Object(++s, v1::fnevNewMail, "M"));
+  }
+  w.push_back(Row(++s, v1::TABLE_ROW_ADDED, 8, "other view"));
+  EXPECT_EQ(Coalesce(&w), kRowEventsPerView);
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(w[0].event->notification().event_type(), v1::fnevNewMail);
+  EXPECT_EQ(w[1].event->sequence(), s - 1);  // In the last one's place.
+  EXPECT_EQ(w[1].event->notification().table().table_event(),
+            v1::TABLE_CHANGED);
+  EXPECT_EQ(w[1].event->targets(),
+            std::vector<TargetKey>{TableTargetKey(7)});
+  EXPECT_EQ(w[2].event->notification().table().table_event(),
+            v1::TABLE_ROW_ADDED);
+  // At the threshold, nothing changes.
+  std::vector<WindowItem> few;
+  for (size_t i = 0; i < kRowEventsPerView; ++i) {
+    few.push_back(Row(i + 1, v1::TABLE_ROW_ADDED, 7, "r" + std::to_string(i)));
+  }
+  EXPECT_EQ(Coalesce(&few), 0u);
+}
+
 // Through the hub: a stalled stream catching up gets one ObjectModified
 // per entry run instead of each, the last sequence, and ends_batch intact.
 TEST(CoalesceTest, StreamCatchingUpGetsFewerDeliveries) {
