@@ -14,8 +14,7 @@ namespace {
 bool IsObject(const Event& e) { return e.notification().has_object(); }
 
 bool IsObjectModified(const Event& e) {
-  return e.notification().event_type() == v1::fnevObjectModified &&
-         IsObject(e);
+  return e.notification().event_type() == v1::fnevObjectModified && IsObject(e);
 }
 
 // The view a table notification is about (its table target), or "".

@@ -1,7 +1,6 @@
 #include "server/hub/hub.h"
 
 #include <algorithm>
-
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -115,15 +114,15 @@ absl::Status Hub::Advise(Outbox* stream, uint64_t connection,
       status = absl::UnavailableError("the server is shutting down");
     }
     if (status.ok()) {
-      status = registry_.Add(stream, connection, target, event_mask,
-                             last_sequence_);
+      status =
+          registry_.Add(stream, connection, target, event_mask, last_sequence_);
     }
     // Under the hub lock: no delivery for the connection can precede it.
     wake = stream->PushControl(
         AdvisedResponse(connection, status, last_sequence_));
     if (status.ok() && resume != nullptr) {
-      wake = ResumeLocked(stream, connection, target, event_mask, *resume) ||
-             wake;
+      wake =
+          ResumeLocked(stream, connection, target, event_mask, *resume) || wake;
     }
   }
   if (wake) stream->Wake();
@@ -158,17 +157,8 @@ bool Hub::ResumeLocked(Outbox* stream, uint64_t connection,
     resync->set_resume_sequence(last_sequence_);
     return stream->PushControl(std::move(response));
   }
-  ++resumes_replayed_;
-  bool wake = false;
-  // A match is pushed once the next one is known, to tell whether it ends
-  // its operation for this connection.
-  EventPtr pending;
-  const auto push = [&](bool ends_batch) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    ++replayed_deliveries_;
-    wake = stream->PushDelivery(std::move(pending), ConnectionList{connection},
-                                ends_batch) ||
-           wake;
-  };
+  // The matches, each with ends_batch on the last of its operation.
+  std::vector<Outbox::Replayed> replay;
   const size_t first = static_cast<size_t>(resume.after - retained_after_);
   for (size_t i = first; i < retained_.size(); ++i) {
     const EventPtr& event = retained_[i];
@@ -176,13 +166,29 @@ bool Hub::ResumeLocked(Outbox* stream, uint64_t connection,
                            event->targets())) {
       continue;
     }
-    if (pending != nullptr) {
-      push(pending->operation_end() != event->operation_end());
+    if (!replay.empty()) {
+      replay.back().ends_batch =
+          replay.back().event->operation_end() != event->operation_end();
     }
-    pending = event;
+    replay.push_back(Outbox::Replayed{event, true});
   }
-  if (pending != nullptr) push(true);
-  return wake;
+  bool wake = false;
+  if (replay.empty() || stream->PushReplay(replay, connection, &wake)) {
+    ++resumes_replayed_;
+    replayed_deliveries_ += replay.size();
+    return wake;
+  }
+  // All or nothing: a replay cut by the stream's bounds would leave a gap
+  // that no later catch-up fills (it starts at the registration point).
+  ++resumes_resynced_;
+  v1::SubscribeResponse response;
+  v1::Resync* resync = response.mutable_resync();
+  resync->add_connections(connection);
+  resync->set_reason(absl::StrFormat(
+      "the %d notification(s) it missed do not fit the stream's queue now",
+      replay.size()));
+  resync->set_resume_sequence(last_sequence_);
+  return stream->PushControl(std::move(response));
 }
 
 absl::Status Hub::Unadvise(Outbox* stream, uint64_t connection) {
@@ -290,16 +296,16 @@ size_t Hub::SendProgressMarks(bool all_streams) {
   {
     absl::MutexLock lock(&mu_);
     const uint64_t sequence = last_sequence_;
-    registry_.ForEachStream([&](const std::shared_ptr<Outbox>& outbox,
-                                size_t registrations)
-                                ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      if (registrations == 0 && !all_streams) return;
-      bool accepted = false;
-      if (outbox->PushProgressMark(sequence, &accepted)) {
-        wake.push_back(outbox);
-      }
-      if (accepted) ++marks;
-    });
+    registry_.ForEachStream(
+        [&](const std::shared_ptr<Outbox>& outbox, size_t registrations)
+            ABSL_NO_THREAD_SAFETY_ANALYSIS {
+              if (registrations == 0 && !all_streams) return;
+              bool accepted = false;
+              if (outbox->PushProgressMark(sequence, &accepted)) {
+                wake.push_back(outbox);
+              }
+              if (accepted) ++marks;
+            });
     progress_marks_ += marks;
   }
   for (const std::shared_ptr<Outbox>& outbox : wake) outbox->Wake();
@@ -366,11 +372,10 @@ void Hub::Refill(Outbox* stream) {
   coalesced_ += Coalesce(&window);
   // ends_batch on the last delivery of each operation (after coalescing).
   for (size_t k = 0; k < window.size(); ++k) {
-    const bool ends_batch =
-        k + 1 < window.size()
-            ? window[k + 1].event->operation_end() !=
-                  window[k].event->operation_end()
-            : !more;
+    const bool ends_batch = k + 1 < window.size()
+                                ? window[k + 1].event->operation_end() !=
+                                      window[k].event->operation_end()
+                                : !more;
     stream->RefillDelivery(std::move(window[k].event),
                            std::move(window[k].connections), ends_batch);
   }
@@ -388,10 +393,11 @@ void Hub::Seal() {
     absl::MutexLock lock(&mu_);
     if (sealed_) return;
     sealed_ = true;
-    registry_.ForEachStream([&](const std::shared_ptr<Outbox>& outbox,
-                                size_t) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      if (outbox->PushFinalMark(last_sequence_)) wake.push_back(outbox);
-    });
+    registry_.ForEachStream([&](const std::shared_ptr<Outbox>& outbox, size_t)
+                                ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                  if (outbox->PushFinalMark(last_sequence_))
+                                    wake.push_back(outbox);
+                                });
     registry_.ClearRegistrations();
   }
   for (const std::shared_ptr<Outbox>& outbox : wake) outbox->Wake();

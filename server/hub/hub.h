@@ -157,9 +157,10 @@ class Hub {
   //   - a `resync` {connection, reason, resume_sequence = sequence}: the
   //     epoch differs (the server restarted without its history), the point
   //     is ahead of the server, or it is older than the retention log.
-  // Replay costs O(retained events after the point) under the hub's lock;
-  // the replayed deliveries are bounded by the outbox like any other (an
-  // outbox that overflows sends its resync). Returns the answer's status:
+  // Replay costs O(retained events after the point) under the hub's lock.
+  // It is all or nothing: when the missed events do not all fit the
+  // stream's queue now (or the stream is catching up), the connection gets
+  // the resync instead. Returns the answer's status:
   //   InvalidArgument: connection is 0; event_mask is 0 or has unknown bits;
   //                    the validator finds the target malformed;
   //   NotFound:        the validator knows no such target;

@@ -77,6 +77,26 @@ bool Outbox::PushDelivery(EventPtr event, ConnectionList connections,
   return WakeDueLocked();
 }
 
+bool Outbox::PushReplay(const std::vector<Replayed>& replay,
+                        uint64_t connection, bool* wake) {
+  absl::MutexLock lock(&mu_);
+  *wake = false;
+  if (closed_) return true;
+  size_t bytes = 0;
+  for (const Replayed& r : replay) bytes += r.event->byte_size();
+  if (behind_ || overflowed_ ||
+      queued_deliveries_ + replay.size() > options_.max_items ||
+      bytes >
+          options_.max_bytes - std::min(options_.max_bytes, queued_bytes_)) {
+    return false;
+  }
+  for (const Replayed& r : replay) {
+    AppendDeliveryLocked(r.event, ConnectionList{connection}, r.ends_batch);
+  }
+  *wake = WakeDueLocked();
+  return true;
+}
+
 void Outbox::AppendDeliveryLocked(EventPtr event, ConnectionList connections,
                                   bool ends_batch) {
   const size_t bytes = event->byte_size();
@@ -290,10 +310,10 @@ bool Outbox::TakeWrite(v1::SubscribeResponse* out) {
     v1::Resync* resync = out->mutable_resync();
     resync->mutable_connections()->Add(item.connections.begin(),
                                        item.connections.end());
-    resync->set_reason(absl::StrCat(
-        "notification ", item.event->sequence(), " of ",
-        item.event->byte_size(), " bytes exceeds the message limit of ",
-        options_.max_message_bytes, " bytes"));
+    resync->set_reason(absl::StrCat("notification ", item.event->sequence(),
+                                    " of ", item.event->byte_size(),
+                                    " bytes exceeds the message limit of ",
+                                    options_.max_message_bytes, " bytes"));
     resync->set_resume_sequence(item.event->sequence());
   } else {
     TakeBatchLocked(out->mutable_batch());

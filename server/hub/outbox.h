@@ -98,10 +98,10 @@ class Outbox {
     size_t peak_queued_bytes = 0;  // Highest queued_bytes ever.
     size_t pending_control = 0;    // Control responses queued.
     size_t in_flight_deliveries = 0;
-    uint64_t dropped_deliveries = 0;  // Deliveries dropped by overflow.
-    uint64_t resyncs = 0;             // Resync responses queued.
-    uint64_t last_progress_mark = 0;  // Highest progress mark queued.
-    uint64_t catch_ups = 0;           // Times it fell behind (catch_up).
+    uint64_t dropped_deliveries = 0;   // Deliveries dropped by overflow.
+    uint64_t resyncs = 0;              // Resync responses queued.
+    uint64_t last_progress_mark = 0;   // Highest progress mark queued.
+    uint64_t catch_ups = 0;            // Times it fell behind (catch_up).
     uint64_t refilled_deliveries = 0;  // Queued from the retention log.
     bool behind = false;               // Catching up now.
     bool overflowed = false;
@@ -156,6 +156,19 @@ class Outbox {
 
   // Whether nothing is queued (a write may still be in flight).
   bool empty() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // A re-registered connection's missed event (Hub::Advise with a resume).
+  struct Replayed {
+    EventPtr event;
+    bool ends_batch = false;
+  };
+  // Queues `replay` (in order, each for `connection` alone) all or nothing:
+  // false, with nothing queued, when they do not all fit the bounds now or
+  // the outbox is dropping or catching up; the Hub then sends the resync
+  // instead. Sets `*wake` as a push's return value. True after Close()
+  // (ignored, like every push).
+  bool PushReplay(const std::vector<Replayed>& replay, uint64_t connection,
+                  bool* wake) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Catch-up, for the Hub under its lock. Whether the outbox is behind and
   // its queue has drained (a refill is due), and its cursor: the first

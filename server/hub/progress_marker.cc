@@ -4,7 +4,8 @@ namespace mapinotify::server {
 
 ProgressMarker::ProgressMarker(Hub* hub, absl::Duration interval)
     : hub_(hub), interval_(interval) {
-  if (interval_ > absl::ZeroDuration() && interval_ != absl::InfiniteDuration()) {
+  if (interval_ > absl::ZeroDuration() &&
+      interval_ != absl::InfiniteDuration()) {
     thread_ = std::thread([this] { Run(); });
   }
 }

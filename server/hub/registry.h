@@ -72,8 +72,7 @@ class Registry {
   // notification of `event_type` concerning `targets` (the rule Collect
   // applies).
   static bool Matches(const TargetKey& target, uint32_t event_mask,
-                      uint32_t event_type,
-                      absl::Span<const TargetKey> targets);
+                      uint32_t event_type, absl::Span<const TargetKey> targets);
 
   // The connections of `stream` that `event` matches (ascending), among
   // those registered before it was published: for a stream catching up

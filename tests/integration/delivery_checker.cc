@@ -111,7 +111,8 @@ DeliveryChecker::Report DeliveryChecker::CheckLog(
       continue;
     }
     previous = s;
-    const auto at = std::lower_bound(expected.begin() + next, expected.end(), s);
+    const auto at =
+        std::lower_bound(expected.begin() + next, expected.end(), s);
     if (at == expected.end() || *at != s) {
       ++r.unexpected;
       problem(absl::StrCat("sequence ", s, " is not one this connection ",

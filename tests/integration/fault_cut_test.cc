@@ -16,9 +16,9 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "mapinotify/session.h"
+#include "mapinotify/table.h"
 #include "tests/integration/delivery_checker.h"
 #include "tests/integration/state_recorder.h"
-#include "mapinotify/table.h"
 #include "tests/integration/table_test_util.h"
 #include "tests/integration/tcp_proxy.h"
 #include "tests/integration/test_util.h"
@@ -56,10 +56,12 @@ TEST(FaultCut, FiftyCutsDuringTwoHundredThousandNotificationsLoseNothing) {
   auto on_g = std::make_shared<DeliveryChecker>();
   ASSERT_TRUE(
       (*session)->Advise(AdviseTarget::Store(), fnevObjectModified, all).ok());
-  ASSERT_TRUE(
-      (*session)->Advise(AdviseTarget::Entry(f), fnevObjectModified, on_f).ok());
-  ASSERT_TRUE(
-      (*session)->Advise(AdviseTarget::Entry(g), fnevObjectModified, on_g).ok());
+  ASSERT_TRUE((*session)
+                  ->Advise(AdviseTarget::Entry(f), fnevObjectModified, on_f)
+                  .ok());
+  ASSERT_TRUE((*session)
+                  ->Advise(AdviseTarget::Entry(g), fnevObjectModified, on_g)
+                  .ok());
 
   // The publisher cuts the connection every kNotifications / kCuts
   // notifications, mid-flow, and goes on publishing while the session is

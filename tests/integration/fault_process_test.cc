@@ -112,11 +112,11 @@ ServerState QueryServer(Child& server) {
 }
 
 std::string Describe(const DeliveryChecker::Report& r) {
-  return absl::StrCat("delivered ", r.delivered, ", resyncs ", r.resyncs,
-                      ", duplicates ", r.duplicates, ", unexpected ",
-                      r.unexpected, ", silent gaps ", r.silent_gaps,
-                      ", missing ", r.missing_tail, "; first problem: ",
-                      r.problems.empty() ? "none" : r.problems[0]);
+  return absl::StrCat(
+      "delivered ", r.delivered, ", resyncs ", r.resyncs, ", duplicates ",
+      r.duplicates, ", unexpected ", r.unexpected, ", silent gaps ",
+      r.silent_gaps, ", missing ", r.missing_tail,
+      "; first problem: ", r.problems.empty() ? "none" : r.problems[0]);
 }
 
 TEST(FaultProcess, KilledServerRestartedOnTheSamePortResyncsEachSinkOnce) {
@@ -137,9 +137,9 @@ TEST(FaultProcess, KilledServerRestartedOnTheSamePortResyncsEachSinkOnce) {
   ASSERT_TRUE((*session)
                   ->Advise(AdviseTarget::Store(), fnevObjectModified, modified)
                   .ok());
-  ASSERT_TRUE(
-      (*session)->Advise(AdviseTarget::Store(), kAllEventTypes, everything)
-          .ok());
+  ASSERT_TRUE((*session)
+                  ->Advise(AdviseTarget::Store(), kAllEventTypes, everything)
+                  .ok());
 
   const std::vector<uint64_t> before = Publish(*first.child, 1000, 0);
   ASSERT_EQ(before.size(), 1000u);
@@ -228,8 +228,8 @@ class RawReader {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Notifications::Stub> stub_;
   grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReaderWriter<v1::SubscribeRequest,
-                                           v1::SubscribeResponse>>
+  std::unique_ptr<
+      grpc::ClientReaderWriter<v1::SubscribeRequest, v1::SubscribeResponse>>
       stream_;
   bool ok_ = false;
 };
@@ -264,9 +264,9 @@ DeliveryChecker::Report StallThenRead(uint64_t seconds, uint64_t count,
   EXPECT_TRUE(session.ok()) << session.status();
   if (!session.ok()) return r;
   auto healthy = std::make_shared<DeliveryChecker>();
-  EXPECT_TRUE(
-      (*session)->Advise(AdviseTarget::Store(), fnevObjectModified, healthy)
-          .ok());
+  EXPECT_TRUE((*session)
+                  ->Advise(AdviseTarget::Store(), fnevObjectModified, healthy)
+                  .ok());
   RawReader stalled(address);
   EXPECT_TRUE(stalled.ok());
 
@@ -287,8 +287,8 @@ DeliveryChecker::Report StallThenRead(uint64_t seconds, uint64_t count,
       "stalled %llu s while %llu were published: server RSS %ld -> %ld KiB, "
       "peak %ld KiB (growth %ld KiB; bound %ld KiB)\n",
       static_cast<unsigned long long>(seconds),
-      static_cast<unsigned long long>(count), rss_before, rss_after,
-      hwm_after, hwm_after - rss_before, bound_kib);
+      static_cast<unsigned long long>(count), rss_before, rss_after, hwm_after,
+      hwm_after - rss_before, bound_kib);
   // AddressSanitizer's quarantine holds freed memory (up to 256 MiB) and
   // its shadow memory adds more: the bound is a figure of real builds.
   if (!kAddressSanitizer) {
@@ -307,11 +307,12 @@ DeliveryChecker::Report StallThenRead(uint64_t seconds, uint64_t count,
     check.OnNotify(NotificationBatch(1, std::move(items)));
     r = check.Check(published);
   }
-  std::printf("the stalled reader then got %llu notifications and %llu "
-              "resync(s), %llu covered by them\n",
-              static_cast<unsigned long long>(r.delivered),
-              static_cast<unsigned long long>(r.resyncs),
-              static_cast<unsigned long long>(r.covered));
+  std::printf(
+      "the stalled reader then got %llu notifications and %llu "
+      "resync(s), %llu covered by them\n",
+      static_cast<unsigned long long>(r.delivered),
+      static_cast<unsigned long long>(r.resyncs),
+      static_cast<unsigned long long>(r.covered));
   EXPECT_EQ(r.duplicates, 0u) << Describe(r);
   EXPECT_EQ(r.unexpected, 0u) << Describe(r);
   EXPECT_EQ(r.silent_gaps, 0u) << Describe(r);

@@ -39,8 +39,8 @@ TEST(Fragment, BigOperationIsSplitOnTheWireAndDeliveredWhole) {
   auto server = StartServer();  // max_message_bytes: 1 MiB.
 
   // What crosses the wire, seen by a raw stream.
-  auto channel = grpc::CreateChannel(server->target(),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(server->target(), grpc::InsecureChannelCredentials());
   auto stub = v1::Notifications::NewStub(channel);
   grpc::ClientContext context;
   auto raw = stub->Subscribe(&context);

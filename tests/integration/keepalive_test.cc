@@ -99,8 +99,8 @@ TEST(Keepalive, BlackholedConnectionIsNoticedByTheClientAndTheServer) {
   ASSERT_TRUE(proxy.ok()) << proxy.status();
   auto states = std::make_shared<StateRecorder>();
   // A reconnect attempt through the blackhole hangs: give up on it quickly.
-  auto session = Session::Open((*proxy)->target(),
-                               FastKeepaliveSession(states), kAttemptTimeout);
+  auto session = Session::Open((*proxy)->target(), FastKeepaliveSession(states),
+                               kAttemptTimeout);
   ASSERT_TRUE(session.ok()) << session.status();
   auto sink = std::make_shared<RecordingSink>();
   const EntryId inbox = server->store()->inbox_id();
@@ -164,8 +164,8 @@ TEST(Keepalive, ClientAloneNoticesADeadPeerAfterALongIdlePeriod) {
   auto proxy = TcpProxy::Start(server->port());
   ASSERT_TRUE(proxy.ok()) << proxy.status();
   auto states = std::make_shared<StateRecorder>();
-  auto session = Session::Open((*proxy)->target(),
-                               FastKeepaliveSession(states), kAttemptTimeout);
+  auto session = Session::Open((*proxy)->target(), FastKeepaliveSession(states),
+                               kAttemptTimeout);
   ASSERT_TRUE(session.ok()) << session.status();
   auto sink = std::make_shared<RecordingSink>();
   auto c = (*session)->Advise(AdviseTarget::Store(), fnevNewMail, sink);

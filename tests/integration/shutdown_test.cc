@@ -174,7 +174,8 @@ TEST(Shutdown, SigtermSendsAFinalMarkAndExitsInTimeDespiteAStalledClient) {
   ASSERT_GT(daemon.pid, 0);
   ASSERT_GT(daemon.port, 0);
   const std::string address = absl::StrCat("127.0.0.1:", daemon.port);
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   // Separate channels: the stalled stream's connection window must not
   // stall the others.
   grpc::ChannelArguments own;
@@ -222,7 +223,8 @@ TEST(Shutdown, SigtermSendsAFinalMarkAndExitsInTimeDespiteAStalledClient) {
     if (r.has_progress()) mark = r.progress().sequence();
   }
   const grpc::Status end = reader.stream->Finish();
-  EXPECT_EQ(end.error_code(), grpc::StatusCode::UNAVAILABLE) << end.error_message();
+  EXPECT_EQ(end.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << end.error_message();
   EXPECT_GT(last_delivered, 0u);
   EXPECT_GE(mark, last_delivered);
   EXPECT_EQ(after_mark, 0u);

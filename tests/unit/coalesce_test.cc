@@ -34,8 +34,8 @@ WindowItem Row(uint64_t sequence, v1::TableEvent type, uint64_t view,
   n.mutable_table()->mutable_index_key()->set_tag(0x0FF60102);
   n.mutable_table()->mutable_index_key()->set_bin(row);
   return WindowItem{
-      std::make_shared<const Event>(sequence, std::move(n),
-                                    std::vector<TargetKey>{TableTargetKey(view)}),
+      std::make_shared<const Event>(
+          sequence, std::move(n), std::vector<TargetKey>{TableTargetKey(view)}),
       {1}};
 }
 
@@ -93,7 +93,7 @@ TEST(CoalesceTest, RowModifiedOnlyWhenConsecutiveInItsView) {
   w.push_back(Row(4, v1::TABLE_ROW_MODIFIED, 7, "b"));
   w.push_back(Row(5, v1::TABLE_ROW_MODIFIED, 7, "a"));  // b in between.
   w.push_back(Row(6, v1::TABLE_ROW_ADDED, 7, "c"));
-  w.push_back(Row(7, v1::TABLE_ROW_ADDED, 7, "c"));     // Never merged.
+  w.push_back(Row(7, v1::TABLE_ROW_ADDED, 7, "c"));  // Never merged.
   EXPECT_EQ(Coalesce(&w), 1u);
   EXPECT_EQ(Sequences(w), (std::vector<uint64_t>{2, 3, 4, 5, 6, 7}));
 }
@@ -112,8 +112,7 @@ TEST(CoalesceTest, ManyRowEventsOfOneViewBecomeOneTableChanged) {
   EXPECT_EQ(w[1].event->sequence(), s - 1);  // In the last one's place.
   EXPECT_EQ(w[1].event->notification().table().table_event(),
             v1::TABLE_CHANGED);
-  EXPECT_EQ(w[1].event->targets(),
-            std::vector<TargetKey>{TableTargetKey(7)});
+  EXPECT_EQ(w[1].event->targets(), std::vector<TargetKey>{TableTargetKey(7)});
   EXPECT_EQ(w[2].event->notification().table().table_event(),
             v1::TABLE_ROW_ADDED);
   // At the threshold, nothing changes.

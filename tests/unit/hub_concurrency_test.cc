@@ -243,9 +243,10 @@ TEST(HubConcurrencyTest, SmallQueuesCatchUpFromRetentionWithoutLoss) {
   }
   for (auto& t : publishers) t.join();
   const uint64_t last = hub.last_sequence();
-  ASSERT_TRUE(writer.WaitFor([last](const std::vector<v1::SubscribeResponse>& r) {
-    return Reached(r) == last;
-  }));
+  ASSERT_TRUE(
+      writer.WaitFor([last](const std::vector<v1::SubscribeResponse>& r) {
+        return Reached(r) == last;
+      }));
   EXPECT_EQ(ExpectNoSilentLoss(writer.responses(), last), 0);
   EXPECT_EQ(Deliveries(writer.responses()).size(), last);
   const Outbox::Stats stats = box->GetStats();

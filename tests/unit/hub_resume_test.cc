@@ -95,9 +95,9 @@ TEST(HubResumeTest, ReplaysExactlyWhatTheConnectionMissedThenLive) {
     op.push_back(Item(v1::fnevObjectMoved, {f, g}));
     Pub(hub, std::move(op));
   }
-  Pub(hub, v1::fnevObjectDeleted, {f});    // 5
-  Pub(hub, v1::fnevObjectModified, {g});   // 6: another target.
-  Pub(hub, v1::fnevNewMail, {f});          // 7: not in the mask.
+  Pub(hub, v1::fnevObjectDeleted, {f});   // 5
+  Pub(hub, v1::fnevObjectModified, {g});  // 6: another target.
+  Pub(hub, v1::fnevNewMail, {f});         // 7: not in the mask.
 
   Stream s(hub);
   Hub::ResumeFrom resume{kEpoch, 1};
@@ -146,8 +146,7 @@ TEST(HubResumeTest, ResumeAtTheLastSequenceReplaysNothing) {
   const uint64_t last = Pub(hub, v1::fnevObjectCreated, {});
   Stream s(hub);
   Hub::ResumeFrom resume{kEpoch, last};
-  ASSERT_TRUE(
-      hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll, &resume).ok());
+  ASSERT_TRUE(hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll, &resume).ok());
   const auto responses = s.Drain();
   EXPECT_TRUE(Deliveries(responses).empty());
   EXPECT_EQ(Controls(responses).size(), 2u);  // hello, advised: no resync.
@@ -157,8 +156,7 @@ TEST(HubResumeTest, ResumeAtTheLastSequenceReplaysNothing) {
 // the connection whose resume_sequence is the registration point.
 void ExpectResync(Hub& hub, Hub::ResumeFrom resume, const std::string& why) {
   Stream s(hub);
-  ASSERT_TRUE(
-      hub.Advise(s.box.get(), 9, StoreTargetKey(), kAll, &resume).ok());
+  ASSERT_TRUE(hub.Advise(s.box.get(), 9, StoreTargetKey(), kAll, &resume).ok());
   const auto responses = s.Drain();
   EXPECT_TRUE(Deliveries(responses).empty());
   const auto controls = Controls(responses);
@@ -182,10 +180,27 @@ TEST(HubResumeTest, ResyncWhenTheResumePointCannotBeHonoured) {
   // The oldest replayable point: retained_after itself.
   Stream s(hub);
   Hub::ResumeFrom resume{kEpoch, 6};
-  ASSERT_TRUE(
-      hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll, &resume).ok());
+  ASSERT_TRUE(hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll, &resume).ok());
   EXPECT_EQ(Sequences(Deliveries(s.Drain())),
             (std::vector<uint64_t>{7, 8, 9, 10}));
+}
+
+// A replay is all or nothing: one that does not fit the stream's queue is
+// the resync, never a part (a later catch-up would not fill the rest).
+TEST(HubResumeTest, ReplayLargerThanTheQueueIsTheResync) {
+  Hub::Options options = Options();
+  options.outbox.max_items = 4;
+  Hub hub(options);
+  for (int i = 0; i < 10; ++i) Pub(hub, v1::fnevObjectCreated, {});
+  ExpectResync(hub, {kEpoch, 2}, "do not fit");
+  // Four missed fit.
+  Stream s(hub);
+  Hub::ResumeFrom resume{kEpoch, 6};
+  ASSERT_TRUE(hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll, &resume).ok());
+  EXPECT_EQ(Sequences(Deliveries(s.Drain())),
+            (std::vector<uint64_t>{7, 8, 9, 10}));
+  EXPECT_EQ(hub.GetStats().resumes_resynced, 1u);
+  EXPECT_EQ(hub.GetStats().resumes_replayed, 1u);
 }
 
 TEST(HubResumeTest, RefusedRegistrationReplaysNothing) {
@@ -233,17 +248,16 @@ TEST(HubResumeTest, ReplayAndLivePublishingMeetWithoutGapOrDuplicate) {
 TEST(HubProgressMarkTest, MarksStreamsWithRegistrationsWhenTheSequenceMoved) {
   Hub hub(Options());
   Stream watched(hub), idle(hub);
-  ASSERT_TRUE(
-      hub.Advise(watched.box.get(), 1, EntryTargetKey("F"), kAll).ok());
+  ASSERT_TRUE(hub.Advise(watched.box.get(), 1, EntryTargetKey("F"), kAll).ok());
   Pub(hub, v1::fnevObjectCreated, {EntryTargetKey("G")});  // 1: not F.
   EXPECT_EQ(hub.SendProgressMarks(), 1u);
-  EXPECT_EQ(hub.SendProgressMarks(), 0u);  // Nothing moved.
+  EXPECT_EQ(hub.SendProgressMarks(), 0u);                  // Nothing moved.
   Pub(hub, v1::fnevObjectCreated, {EntryTargetKey("G")});  // 2
   EXPECT_EQ(hub.SendProgressMarks(), 1u);  // Raises the queued mark.
   auto controls = Controls(watched.Drain());
   ASSERT_EQ(controls.size(), 3u);  // hello, advised, ONE mark.
   EXPECT_EQ(controls[2].progress().sequence(), 2u);
-  EXPECT_EQ(Controls(idle.Drain()).size(), 1u);  // hello only.
+  EXPECT_EQ(Controls(idle.Drain()).size(), 1u);                // hello only.
   EXPECT_EQ(hub.SendProgressMarks(/*all_streams=*/true), 1u);  // idle's.
   controls = Controls(idle.Drain());
   ASSERT_EQ(controls.size(), 2u);
@@ -387,11 +401,10 @@ TEST(HubSealTest, FinalMarksThenNothingMore) {
   Hub hub(options);
   Stream a(hub), overflowed(hub), bare(hub);
   ASSERT_TRUE(hub.Advise(a.box.get(), 1, EntryTargetKey("F"), kAll).ok());
-  ASSERT_TRUE(
-      hub.Advise(overflowed.box.get(), 1, StoreTargetKey(), kAll).ok());
+  ASSERT_TRUE(hub.Advise(overflowed.box.get(), 1, StoreTargetKey(), kAll).ok());
   for (int i = 0; i < 4; ++i) Pub(hub, v1::fnevObjectCreated, {});
   hub.Seal();
-  hub.Seal();  // Idempotent.
+  hub.Seal();                                              // Idempotent.
   Pub(hub, v1::fnevObjectCreated, {EntryTargetKey("F")});  // 5: to no one.
   EXPECT_EQ(hub.Advise(a.box.get(), 2, StoreTargetKey(), kAll).code(),
             absl::StatusCode::kUnavailable);
