@@ -31,9 +31,15 @@ constexpr int kCuts = 50;
 
 TEST(FaultCut, FiftyCutsDuringTwoHundredThousandNotificationsLoseNothing) {
   server::ServerOptions server_options;
-  // Room to replay everything published while a session reconnects.
+  // Room to replay everything published while a session reconnects: in
+  // the log, and in the stream's queue, which also fills with live
+  // notifications while the session re-registers its connections one by one
+  // (a replay that does not fit is a resync; see hub_resume_test). Slow
+  // consumers are fault_process_test's subject, not this one's.
   server_options.hub.retention.max_events = kNotifications;
   server_options.hub.retention.max_bytes = size_t{1} << 30;
+  server_options.hub.outbox.max_items = kNotifications * 3;
+  server_options.hub.outbox.max_bytes = size_t{1} << 30;
   auto server = StartServer(server_options);
   auto proxy = TcpProxy::Start(server->port());
   ASSERT_TRUE(proxy.ok()) << proxy.status();
