@@ -52,7 +52,9 @@ class Event {
   uint64_t operation_end() const { return operation_end_; }
   // Memory the event holds, as the retention log counts it: the serialized
   // size plus its targets and a fixed overhead for the objects around it.
-  size_t retained_bytes() const;
+  // Computed once, at construction (the hub adds and subtracts it under its
+  // lock for every event it retains and evicts).
+  size_t retained_bytes() const { return retained_bytes_; }
   // The event-type bit (the EventType enum value as uint32; fnevExtended is
   // 0x80000000) that registrations' masks are tested against.
   uint32_t event_type() const {
@@ -73,6 +75,7 @@ class Event {
   const v1::Notification notification_;
   const size_t byte_size_;
   const std::vector<TargetKey> targets_;
+  const size_t retained_bytes_;
 };
 
 using EventPtr = std::shared_ptr<const Event>;
