@@ -178,17 +178,18 @@ bool Hub::ResumeLocked(Outbox* stream, uint64_t connection,
     replayed_deliveries_ += replay.size();
     return wake;
   }
-  // All or nothing: a replay cut by the stream's bounds would leave a gap
-  // that no later catch-up fills (it starts at the registration point).
-  ++resumes_resynced_;
-  v1::SubscribeResponse response;
-  v1::Resync* resync = response.mutable_resync();
-  resync->add_connections(connection);
-  resync->set_reason(absl::StrFormat(
-      "the %d notification(s) it missed do not fit the stream's queue now",
-      replay.size()));
-  resync->set_resume_sequence(last_sequence_);
-  return stream->PushControl(std::move(response));
+  // Too many for the queue now (or the stream is catching up): the refills
+  // queue them from the log on the stream's cursor, rewound to the resume
+  // point; the other registrations start past what they already got. (A
+  // hub that retains events gives every outbox a cursor: Options::
+  // catch_up.)
+  uint64_t floor = 0;
+  wake = stream->Rewind(resume.after + 1, last_sequence_, connection, &floor);
+  registry_.RaiseSince(stream, floor);
+  registry_.SetSince(stream, connection, resume.after);
+  ++resumes_replayed_;
+  ++replays_through_cursor_;
+  return wake;
 }
 
 absl::Status Hub::Unadvise(Outbox* stream, uint64_t connection) {
@@ -315,7 +316,10 @@ size_t Hub::SendProgressMarks(bool all_streams) {
 void Hub::Refill(Outbox* stream) {
   absl::MutexLock lock(&mu_);
   uint64_t next = 0;
-  if (!registry_.HasStream(stream) || !stream->RefillCursor(&next)) return;
+  bool exact = false;  // A replay: every event, none coalesced.
+  if (!registry_.HasStream(stream) || !stream->RefillCursor(&next, &exact)) {
+    return;
+  }
   ++refills_;
   if (next <= retained_after_) {
     ++catch_up_resyncs_;
@@ -338,6 +342,7 @@ void Hub::Refill(Outbox* stream) {
   ConnectionList connections;
   for (; i < end && bytes < max_bytes; ++i) {
     if (window.size() >= max_items) {
+      if (exact) break;
       // Full: coalesce, and go on scanning only if that freed a quarter
       // (so that a window is coalesced O(1) times per item it keeps).
       coalesced_ += Coalesce(&window);
@@ -369,7 +374,7 @@ void Hub::Refill(Outbox* stream) {
       }
     }
   }
-  coalesced_ += Coalesce(&window);
+  if (!exact) coalesced_ += Coalesce(&window);
   // ends_batch on the last delivery of each operation (after coalescing).
   for (size_t k = 0; k < window.size(); ++k) {
     const bool ends_batch = k + 1 < window.size()
@@ -415,6 +420,7 @@ Hub::Stats Hub::GetStats() const {
   stats.resumes_replayed = resumes_replayed_;
   stats.replayed_deliveries = replayed_deliveries_;
   stats.resumes_resynced = resumes_resynced_;
+  stats.replays_through_cursor = replays_through_cursor_;
   stats.progress_marks = progress_marks_;
   stats.refills = refills_;
   stats.refilled_deliveries = refilled_deliveries_;

@@ -104,6 +104,10 @@ class Hub {
     uint64_t resumes_replayed = 0;
     uint64_t replayed_deliveries = 0;
     uint64_t resumes_resynced = 0;
+    // Of resumes_replayed: those whose missed events did not fit the
+    // stream's queue and were replayed through its catch-up cursor
+    // (their deliveries count as refilled_deliveries).
+    uint64_t replays_through_cursor = 0;
     // Progress marks queued (after coalescing in the outboxes).
     uint64_t progress_marks = 0;
     // Catch-up of slow streams: refills, deliveries they queued, and
@@ -158,9 +162,12 @@ class Hub {
   //     epoch differs (the server restarted without its history), the point
   //     is ahead of the server, or it is older than the retention log.
   // Replay costs O(retained events after the point) under the hub's lock.
-  // It is all or nothing: when the missed events do not all fit the
-  // stream's queue now (or the stream is catching up), the connection gets
-  // the resync instead. Returns the answer's status:
+  // When the missed events do not all fit the stream's queue now (or the
+  // stream is catching up), they are replayed through the stream's
+  // catch-up cursor instead (Outbox::Rewind; refills, never coalesced for
+  // a replay): all of them, or — should the cursor fall out of the log
+  // before it gets there — the resync. Never a part followed by a silent
+  // gap. Returns the answer's status:
   //   InvalidArgument: connection is 0; event_mask is 0 or has unknown bits;
   //                    the validator finds the target malformed;
   //   NotFound:        the validator knows no such target;
@@ -289,6 +296,7 @@ class Hub {
   uint64_t resumes_replayed_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t replayed_deliveries_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t resumes_resynced_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t replays_through_cursor_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t progress_marks_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t refills_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t refilled_deliveries_ ABSL_GUARDED_BY(mu_) = 0;

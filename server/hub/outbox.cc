@@ -97,6 +97,28 @@ bool Outbox::PushReplay(const std::vector<Replayed>& replay,
   return true;
 }
 
+bool Outbox::Rewind(uint64_t next, uint64_t live_through, uint64_t connection,
+                    uint64_t* floor) {
+  absl::MutexLock lock(&mu_);
+  *floor = 0;
+  if (closed_ || !options_.catch_up) return false;
+  ++rewinds_;
+  replaying_ = true;
+  lost_.insert(connection);
+  if (behind_) {
+    // Everything before the cursor was queued for the other registrations.
+    *floor = cursor_ - 1;
+    cursor_ = std::min(cursor_, next);
+    return false;  // The writer already owes the refill or a TakeWrite.
+  }
+  *floor = live_through;
+  behind_ = true;
+  cursor_ = next;
+  ++catch_ups_;
+  refill_due_ = queue_.empty() && !writing_;
+  return WakeDueLocked();
+}
+
 void Outbox::AppendDeliveryLocked(EventPtr event, ConnectionList connections,
                                   bool ends_batch) {
   const size_t bytes = event->byte_size();
@@ -115,10 +137,11 @@ bool Outbox::refill_due() const {
   return behind_ && refill_due_ && !closed_;
 }
 
-bool Outbox::RefillCursor(uint64_t* next) const {
+bool Outbox::RefillCursor(uint64_t* next, bool* exact) const {
   absl::MutexLock lock(&mu_);
   if (!behind_ || !refill_due_ || closed_) return false;
   *next = cursor_;
+  if (exact != nullptr) *exact = replaying_;
   return true;
 }
 
@@ -143,6 +166,7 @@ void Outbox::EndCatchUp(const std::string& lost_reason,
   if (!behind_) return;
   behind_ = false;
   refill_due_ = false;
+  replaying_ = false;
   if (lost_reason.empty()) {
     lost_.clear();  // Everything it dropped was queued again.
     return;
@@ -169,6 +193,7 @@ bool Outbox::PushFinalMark(uint64_t sequence) {
     sequence = std::min(sequence, cursor_ - 1);
     behind_ = false;
     refill_due_ = false;
+    replaying_ = false;
     lost_.clear();
   }
   if (overflowed_) {
@@ -352,6 +377,7 @@ void Outbox::Close() {
   overflowed_ = false;
   behind_ = false;
   refill_due_ = false;
+  replaying_ = false;
   lost_.clear();
   const int mine = tls_waking == this ? 1 : 0;
   const auto no_other_wake = [this, mine]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
@@ -378,7 +404,9 @@ Outbox::Stats Outbox::GetStats() const {
   stats.last_progress_mark = last_mark_;
   stats.catch_ups = catch_ups_;
   stats.refilled_deliveries = refilled_;
+  stats.rewinds = rewinds_;
   stats.behind = behind_;
+  stats.replaying = replaying_;
   stats.overflowed = overflowed_;
   stats.closed = closed_;
   return stats;

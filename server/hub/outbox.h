@@ -43,7 +43,9 @@
 // catch-up (EndCatchUp) in the same critical section, so live deliveries
 // follow without gap. Only when the cursor fell out of the retention log is
 // the resync queued (EndCatchUp with a reason), for the connections that
-// lost something.
+// lost something. A re-registered connection's replay too large for the
+// queue takes the same path, with the cursor rewound to its resume point
+// (Rewind).
 //
 // Responses are written in the order they were pushed (deliveries and control
 // responses interleaved); consecutive deliveries are written as one `batch`.
@@ -103,7 +105,9 @@ class Outbox {
     uint64_t last_progress_mark = 0;   // Highest progress mark queued.
     uint64_t catch_ups = 0;            // Times it fell behind (catch_up).
     uint64_t refilled_deliveries = 0;  // Queued from the retention log.
+    uint64_t rewinds = 0;              // Replays through the cursor.
     bool behind = false;               // Catching up now.
+    bool replaying = false;            // Behind for a replay (Rewind).
     bool overflowed = false;
     bool closed = false;
   };
@@ -164,17 +168,36 @@ class Outbox {
   };
   // Queues `replay` (in order, each for `connection` alone) all or nothing:
   // false, with nothing queued, when they do not all fit the bounds now or
-  // the outbox is dropping or catching up; the Hub then sends the resync
-  // instead. Sets `*wake` as a push's return value. True after Close()
-  // (ignored, like every push).
+  // the outbox is dropping or catching up; the Hub then replays through the
+  // catch-up cursor instead (Rewind). Sets `*wake` as a push's return value.
+  // True after Close() (ignored, like every push).
   bool PushReplay(const std::vector<Replayed>& replay, uint64_t connection,
                   bool* wake) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // A replay that does not fit the queue goes through the catch-up cursor
+  // (Options::catch_up only), for the Hub under its lock: the outbox goes
+  // (or stays) behind with its cursor at min(cursor, `next`), so that the
+  // refills queue `connection`'s missed events from the log — in full, as a
+  // PushReplay would: windows of a stream that replays are not coalesced
+  // until it catches up — or, should the cursor fall out of the log, the
+  // resync for it. `*floor` receives the sequence through which every
+  // event was already queued for the stream's other registrations (the
+  // old cursor - 1 when it was behind, else `live_through`, the hub's last
+  // sequence); the Hub raises their start to it, so that the rewound
+  // cursor queues nothing twice. Returns true when the caller must call
+  // Wake() once it holds no lock. No-op (false, `*floor` 0) after Close().
+  [[nodiscard]] bool Rewind(uint64_t next, uint64_t live_through,
+                            uint64_t connection, uint64_t* floor)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Catch-up, for the Hub under its lock. Whether the outbox is behind and
   // its queue has drained (a refill is due), and its cursor: the first
   // sequence not queued.
+  // `*exact` (optional) tells whether the stream replays (Rewind) and its
+  // refills must not be coalesced.
   bool refill_due() const ABSL_LOCKS_EXCLUDED(mu_);
-  bool RefillCursor(uint64_t* next) const ABSL_LOCKS_EXCLUDED(mu_);
+  bool RefillCursor(uint64_t* next, bool* exact = nullptr) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Queues a delivery from the retention log while behind (never dropped:
   // the Hub bounds a refill), and moves the cursor past `event`.
   void RefillDelivery(EventPtr event, ConnectionList connections,
@@ -278,6 +301,9 @@ class Outbox {
   bool behind_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t cursor_ ABSL_GUARDED_BY(mu_) = 0;
   bool refill_due_ ABSL_GUARDED_BY(mu_) = false;
+  // Behind for a replay (Rewind): refills are exact until it catches up.
+  bool replaying_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t rewinds_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t catch_ups_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t refilled_ ABSL_GUARDED_BY(mu_) = 0;
   int wakes_running_ ABSL_GUARDED_BY(mu_) = 0;

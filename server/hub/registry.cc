@@ -114,6 +114,22 @@ void Registry::CollectFrom(const RegistrationList& list, uint32_t event_type,
   }
 }
 
+void Registry::RaiseSince(const Outbox* stream, uint64_t floor) {
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) return;
+  for (auto& [connection, r] : it->second->connections) {
+    r->since = std::max(r->since, floor);
+  }
+}
+
+void Registry::SetSince(const Outbox* stream, uint64_t connection,
+                        uint64_t since) {
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) return;
+  auto r = it->second->connections.find(connection);
+  if (r != it->second->connections.end()) r->second->since = since;
+}
+
 void Registry::CollectStream(const Outbox* stream, const Event& event,
                              ConnectionList* out) const {
   auto it = streams_.find(stream);

@@ -57,6 +57,13 @@ class Registry {
   absl::Status Add(const Outbox* stream, uint64_t connection,
                    const TargetKey& target, uint32_t event_mask,
                    uint64_t since = 0);
+  // Replay through a stream's catch-up cursor (Hub::Advise with a resume):
+  // RaiseSince raises the start of every registration of `stream` to at
+  // least `floor` (everything through it was queued for them); SetSince
+  // sets `connection`'s start (its resume point). No-op for an unknown
+  // stream or connection.
+  void RaiseSince(const Outbox* stream, uint64_t floor);
+  void SetSince(const Outbox* stream, uint64_t connection, uint64_t since);
   // Unregisters it. FailedPrecondition for an unknown stream; NotFound for a
   // connection that is not live on the stream.
   absl::Status Remove(const Outbox* stream, uint64_t connection);

@@ -29,17 +29,16 @@ namespace {
 constexpr uint64_t kNotifications = 200000;
 constexpr int kCuts = 50;
 
-TEST(FaultCut, FiftyCutsDuringTwoHundredThousandNotificationsLoseNothing) {
+// kCuts cuts during kNotifications notifications, with the streams' queues
+// bounded to `max_items` deliveries (0: the default).
+void RunCuts(size_t max_items) {
   server::ServerOptions server_options;
-  // Room to replay everything published while a session reconnects: in
-  // the log, and in the stream's queue, which also fills with live
-  // notifications while the session re-registers its connections one by one
-  // (a replay that does not fit is a resync; see hub_resume_test). Slow
-  // consumers are fault_process_test's subject, not this one's.
+  // Room in the log for everything published while a session reconnects.
+  // A replay that does not fit the stream's queue goes through the stream's
+  // catch-up cursor (hub_resume_test).
   server_options.hub.retention.max_events = kNotifications;
   server_options.hub.retention.max_bytes = size_t{1} << 30;
-  server_options.hub.outbox.max_items = kNotifications * 3;
-  server_options.hub.outbox.max_bytes = size_t{1} << 30;
+  if (max_items != 0) server_options.hub.outbox.max_items = max_items;
   auto server = StartServer(server_options);
   auto proxy = TcpProxy::Start(server->port());
   ASSERT_TRUE(proxy.ok()) << proxy.status();
@@ -101,13 +100,15 @@ TEST(FaultCut, FiftyCutsDuringTwoHundredThousandNotificationsLoseNothing) {
   const SessionStats stats = (*session)->stats();
   std::printf(
       "%d cuts, %llu notifications in %s; the proxy accepted %llu "
-      "connections; hub: %llu resumes replayed (%llu deliveries), %llu "
-      "resynced; session: %llu reconnects, %llu duplicates dropped\n",
+      "connections; hub: %llu resumes replayed (%llu deliveries queued "
+      "at once, %llu replays through the cursor), %llu resynced; session: "
+      "%llu reconnects, %llu duplicates dropped\n",
       cuts, static_cast<unsigned long long>(kNotifications),
       absl::FormatDuration(took).c_str(),
       static_cast<unsigned long long>((*proxy)->accepted()),
       static_cast<unsigned long long>(hub.resumes_replayed),
       static_cast<unsigned long long>(hub.replayed_deliveries),
+      static_cast<unsigned long long>(hub.replays_through_cursor),
       static_cast<unsigned long long>(hub.resumes_resynced),
       static_cast<unsigned long long>(stats.reconnects),
       static_cast<unsigned long long>(stats.duplicates_dropped));
@@ -136,7 +137,21 @@ TEST(FaultCut, FiftyCutsDuringTwoHundredThousandNotificationsLoseNothing) {
                                   : SessionState::kConnected)
         << "transition " << i;
   }
+  if (max_items != 0 && max_items < 1000) {
+    // The small queue made replays go through the cursor, and the live
+    // stream fall behind and catch up, and nothing was lost either way.
+    EXPECT_GT(hub.replays_through_cursor, 0u);
+    EXPECT_GT(hub.refills, 0u);
+  }
 }
+
+TEST(FaultCut, FiftyCutsDuringTwoHundredThousandNotificationsLoseNothing) {
+  RunCuts(/*max_items=*/0);
+}
+
+// The same with a queue of 64 deliveries: most replays are larger than the
+// queue, and the live stream itself falls behind and catches up.
+TEST(FaultCut, FiftyCutsWithATinyQueueLoseNothing) { RunCuts(64); }
 
 // The server keeps a session's state (its table views, open messages) for a
 // grace period after its stream broke: a session that reconnects through a

@@ -2,6 +2,7 @@
 // when a resume point cannot be honoured, progress marks (never ahead of a
 // dropped delivery) and the seal of a graceful shutdown.
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -185,22 +186,128 @@ TEST(HubResumeTest, ResyncWhenTheResumePointCannotBeHonoured) {
             (std::vector<uint64_t>{7, 8, 9, 10}));
 }
 
-// A replay is all or nothing: one that does not fit the stream's queue is
-// the resync, never a part (a later catch-up would not fill the rest).
-TEST(HubResumeTest, ReplayLargerThanTheQueueIsTheResync) {
+// The sequences each connection got, in delivery order.
+std::map<uint64_t, std::vector<uint64_t>> PerConnection(
+    const std::vector<v1::SubscribeResponse>& responses) {
+  std::map<uint64_t, std::vector<uint64_t>> out;
+  for (const v1::Delivered& d : Deliveries(responses)) {
+    for (uint64_t c : d.connections()) out[c].push_back(d.sequence());
+  }
+  return out;
+}
+
+std::vector<uint64_t> Range(uint64_t first, uint64_t last) {
+  std::vector<uint64_t> out;
+  for (uint64_t s = first; s <= last; ++s) out.push_back(s);
+  return out;
+}
+
+// A replay larger than the stream's queue goes through the catch-up cursor:
+// every missed event, in order, none coalesced (they are all modifications
+// of one entry, which a slow stream's refill would merge), no resync.
+TEST(HubResumeTest, ReplayLargerThanTheQueueGoesThroughTheCursor) {
+  Hub::Options options = Options();
+  options.outbox.max_items = 4;
+  options.outbox.max_batch_notifications = 3;
+  Hub hub(options);
+  const TargetKey f = EntryTargetKey("F");
+  for (int i = 0; i < 40; ++i) Pub(hub, v1::fnevObjectModified, {f});
+  Stream s(hub);
+  Hub::ResumeFrom resume{kEpoch, 5};
+  ASSERT_TRUE(hub.Advise(s.box.get(), 1, f, kAll, &resume).ok());
+  EXPECT_TRUE(s.box->GetStats().replaying);
+  auto responses = s.Drain();
+  EXPECT_EQ(Sequences(Deliveries(responses)), Range(6, 40));
+  for (const auto& c : Controls(responses)) EXPECT_FALSE(c.has_resync());
+  EXPECT_FALSE(s.box->GetStats().behind);
+  EXPECT_FALSE(s.box->GetStats().replaying);
+  // Live again.
+  const uint64_t live = Pub(hub, v1::fnevObjectModified, {f});
+  EXPECT_EQ(Sequences(Deliveries(s.Drain())).back(), live);
+  const Hub::Stats stats = hub.GetStats();
+  EXPECT_EQ(stats.resumes_resynced, 0u);
+  EXPECT_EQ(stats.resumes_replayed, 1u);
+  EXPECT_EQ(stats.replays_through_cursor, 1u);
+  EXPECT_EQ(stats.coalesced, 0u);
+  EXPECT_LE(s.box->GetStats().peak_queued_bytes, options.outbox.max_bytes);
+}
+
+// The stream's other connections, live when one connection's replay
+// rewinds the cursor, get nothing twice and nothing less: what was queued
+// for them before, then what is published during the replay, once.
+TEST(HubResumeTest, ReplayThroughTheCursorLeavesTheOtherConnectionsExact) {
   Hub::Options options = Options();
   options.outbox.max_items = 4;
   Hub hub(options);
-  for (int i = 0; i < 10; ++i) Pub(hub, v1::fnevObjectCreated, {});
-  ExpectResync(hub, {kEpoch, 2}, "do not fit");
-  // Four missed fit.
   Stream s(hub);
-  Hub::ResumeFrom resume{kEpoch, 6};
-  ASSERT_TRUE(hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll, &resume).ok());
-  EXPECT_EQ(Sequences(Deliveries(s.Drain())),
-            (std::vector<uint64_t>{7, 8, 9, 10}));
-  EXPECT_EQ(hub.GetStats().resumes_resynced, 1u);
-  EXPECT_EQ(hub.GetStats().resumes_replayed, 1u);
+  ASSERT_TRUE(hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll).ok());
+  for (int i = 0; i < 3; ++i) Pub(hub, v1::fnevObjectCreated, {});  // 1..3
+  Hub::ResumeFrom resume{kEpoch, 0};  // Connection 2 missed 1..3 ...
+  for (int i = 0; i < 10; ++i) Pub(hub, v1::fnevObjectCreated, {});  // ..13
+  // ... and 1..13 do not fit: connection 1 has 4 queued and is behind.
+  ASSERT_TRUE(hub.Advise(s.box.get(), 2, StoreTargetKey(), kAll, &resume).ok());
+  for (int i = 0; i < 5; ++i) Pub(hub, v1::fnevObjectCreated, {});  // ..18
+  const auto got = PerConnection(s.Drain());
+  EXPECT_EQ(got.at(1), Range(1, 18));
+  EXPECT_EQ(got.at(2), Range(1, 18));
+  EXPECT_EQ(hub.GetStats().replays_through_cursor, 1u);
+  EXPECT_EQ(hub.GetStats().resumes_resynced, 0u);
+}
+
+// A live (not behind) stream: the replay rewinds the cursor below what the
+// other connection already got; it gets only what follows.
+TEST(HubResumeTest, ReplayThroughTheCursorOnALiveStream) {
+  Hub::Options options = Options();
+  options.outbox.max_items = 4;
+  Hub hub(options);
+  Stream s(hub);
+  ASSERT_TRUE(hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll).ok());
+  for (int i = 0; i < 3; ++i) Pub(hub, v1::fnevObjectCreated, {});  // 1..3
+  auto first = PerConnection(s.Drain());
+  EXPECT_EQ(first.at(1), Range(1, 3));
+  Hub::ResumeFrom resume{kEpoch, 0};    // Five missed: more than the queue.
+  Pub(hub, v1::fnevObjectCreated, {});  // 4, queued for connection 1.
+  Pub(hub, v1::fnevObjectCreated, {});  // 5
+  ASSERT_TRUE(hub.Advise(s.box.get(), 2, StoreTargetKey(), kAll, &resume).ok());
+  EXPECT_TRUE(s.box->GetStats().behind);
+  Pub(hub, v1::fnevObjectCreated, {});        // 6, live for both.
+  const auto got = PerConnection(s.Drain());  // Everything written so far.
+  EXPECT_EQ(got.at(1), Range(1, 6));          // 1..3 once: not queued again.
+  EXPECT_EQ(got.at(2), Range(1, 6));
+}
+
+// A replay through the cursor that falls out of the log before it gets
+// there is the resync for the connection: never a part followed by a gap.
+TEST(HubResumeTest, ReplayThroughTheCursorOutOfRetentionIsTheResync) {
+  Hub::Options options = Options(/*max_events=*/8);
+  options.outbox.max_items = 2;
+  Hub hub(options);
+  const TargetKey f = EntryTargetKey("F"), g = EntryTargetKey("G");
+  for (int i = 0; i < 6; ++i) Pub(hub, v1::fnevObjectCreated, {f});  // 1..6
+  Stream s(hub);
+  ASSERT_TRUE(hub.Advise(s.box.get(), 2, g, kAll).ok());
+  Hub::ResumeFrom resume{kEpoch, 1};
+  ASSERT_TRUE(hub.Advise(s.box.get(), 1, f, kAll, &resume).ok());
+  // Before the writer reads, the log moves past the cursor (2).
+  for (int i = 0; i < 6; ++i) Pub(hub, v1::fnevObjectCreated, {f});  // ..12
+  const uint64_t last = hub.last_sequence();
+  const auto responses = s.Drain();
+  const auto got = PerConnection(responses);
+  // Whatever it got is a prefix of 2.., then the resync.
+  const auto it = got.find(1);
+  if (it != got.end()) {
+    EXPECT_EQ(it->second, Range(2, 1 + it->second.size()));
+  }
+  const auto controls = Controls(responses);
+  ASSERT_TRUE(controls.back().has_resync());
+  const v1::Resync& resync = controls.back().resync();
+  EXPECT_EQ(std::vector<uint64_t>(resync.connections().begin(),
+                                  resync.connections().end()),
+            (std::vector<uint64_t>{1}));
+  EXPECT_EQ(resync.resume_sequence(), last);
+  EXPECT_EQ(got.count(2), 0u);  // Nothing about G: nothing for 2.
+  const uint64_t live = Pub(hub, v1::fnevObjectCreated, {f});
+  EXPECT_EQ(Sequences(Deliveries(s.Drain())).back(), live);
 }
 
 TEST(HubResumeTest, RefusedRegistrationReplaysNothing) {
