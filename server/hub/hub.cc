@@ -62,7 +62,8 @@ Hub::Hub(Options options)
       retention_(options.retention),
       epoch_(options.epoch != 0 ? options.epoch : RandomEpoch()),
       validator_(options.validator ? std::move(options.validator)
-                                   : TargetValidator(DefaultTargetValidator)) {}
+                                   : TargetValidator(DefaultTargetValidator)),
+      waker_(options.inline_wakes) {}
 
 Hub::~Hub() = default;
 
@@ -72,6 +73,10 @@ uint64_t Hub::last_sequence() const {
 }
 
 void Hub::Wakes::Run() {
+  if (waker_ != nullptr) {
+    waker_->Run(&outboxes_);
+    return;
+  }
   std::vector<std::shared_ptr<Outbox>> outboxes;
   outboxes.swap(outboxes_);
   for (const std::shared_ptr<Outbox>& outbox : outboxes) outbox->Wake();
@@ -231,6 +236,7 @@ uint64_t Hub::PublishDeferred(std::vector<PublishItem> items, Wakes* wakes) {
     events.push_back(std::make_shared<Event>(0, std::move(item.notification),
                                              std::move(item.targets)));
   }
+  wakes->waker_ = &waker_;
   std::vector<std::shared_ptr<Outbox>>& wake = wakes->outboxes_;
   // begins[i]: index in matches_ of event i's first match; then the end.
   std::vector<size_t> begins;
@@ -309,7 +315,7 @@ size_t Hub::SendProgressMarks(bool all_streams) {
             });
     progress_marks_ += marks;
   }
-  for (const std::shared_ptr<Outbox>& outbox : wake) outbox->Wake();
+  waker_.Run(&wake);
   return marks;
 }
 

@@ -7,7 +7,8 @@ add_library(mapinotify_hub STATIC
   ${CMAKE_CURRENT_LIST_DIR}/outbox.cc
   ${CMAKE_CURRENT_LIST_DIR}/progress_marker.cc
   ${CMAKE_CURRENT_LIST_DIR}/registry.cc
-  ${CMAKE_CURRENT_LIST_DIR}/target_key.cc)
+  ${CMAKE_CURRENT_LIST_DIR}/target_key.cc
+  ${CMAKE_CURRENT_LIST_DIR}/waker.cc)
 add_library(mapinotify::hub ALIAS mapinotify_hub)
 # Headers are included as "server/hub/hub.h".
 target_include_directories(mapinotify_hub PUBLIC

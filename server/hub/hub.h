@@ -44,6 +44,7 @@
 #include "server/hub/outbox.h"
 #include "server/hub/registry.h"
 #include "server/hub/target_key.h"
+#include "server/hub/waker.h"
 
 namespace mapinotify::server {
 
@@ -88,6 +89,11 @@ class Hub {
     // Decides whether an advise target exists; empty means
     // DefaultTargetValidator.
     TargetValidator validator;
+    // A Publish (or progress mark round) that makes at most this many idle
+    // streams due wakes them on its own thread; more are woken by the hub's
+    // Waker thread (waker.h), so that fan-out to many streams does not make
+    // the publisher start every write itself.
+    size_t inline_wakes = 4;
   };
 
   struct Stats {
@@ -207,21 +213,27 @@ class Hub {
   class Wakes {
    public:
     Wakes() = default;
-    Wakes(Wakes&&) = default;
+    Wakes(Wakes&& other)
+        : outboxes_(std::move(other.outboxes_)), waker_(other.waker_) {
+      other.outboxes_.clear();
+    }
     Wakes& operator=(Wakes&& other) {
       Run();
       outboxes_ = std::move(other.outboxes_);
       other.outboxes_.clear();
+      waker_ = other.waker_;
       return *this;
     }
     ~Wakes() { Run(); }
-    // Wakes every outbox owed a wake. Call with no lock held.
+    // Wakes every outbox owed a wake (a few on this thread, many through
+    // the hub's Waker). Call with no lock held.
     void Run();
     bool empty() const { return outboxes_.empty(); }
 
    private:
     friend class Hub;
     std::vector<std::shared_ptr<Outbox>> outboxes_;
+    Waker* waker_ = nullptr;  // Set by the Hub; null: all on this thread.
   };
 
   // Publish, except that the wakes are appended to `*wakes` instead of run:
@@ -261,6 +273,9 @@ class Hub {
   void Seal() ABSL_LOCKS_EXCLUDED(mu_);
 
   Stats GetStats() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Wakes handed to the Waker thread so far.
+  size_t wakes_handed_over() const { return waker_.handed_over(); }
 
  private:
   // Appends `events` (numbered) to the retention log and evicts past its
@@ -304,6 +319,9 @@ class Hub {
   uint64_t coalesced_ ABSL_GUARDED_BY(mu_) = 0;
   // Scratch of Publish, kept to reuse its capacity.
   std::vector<Registry::Match> matches_ ABSL_GUARDED_BY(mu_);
+  // Last: destroyed first, so its thread (which may call Refill through a
+  // wake) has ended before the rest of the hub goes.
+  Waker waker_;
 };
 
 }  // namespace mapinotify::server

@@ -31,3 +31,8 @@ mapinotify_add_test(server_coalesce_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/coalesce_test.cc
   LIBS mapinotify::hub
   LABELS unit tsan)
+# Wakes of many streams run on the hub's Waker thread, not the publisher's.
+mapinotify_add_test(server_waker_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/waker_test.cc
+  LIBS mapinotify::hub
+  LABELS unit tsan)
