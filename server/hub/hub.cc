@@ -73,6 +73,7 @@ uint64_t Hub::last_sequence() const {
 }
 
 void Hub::Wakes::Run() {
+  if (outboxes_.empty()) return;  // Nothing owed: the hub may be gone.
   if (waker_ != nullptr) {
     waker_->Run(&outboxes_);
     return;

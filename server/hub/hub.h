@@ -226,7 +226,8 @@ class Hub {
     }
     ~Wakes() { Run(); }
     // Wakes every outbox owed a wake (a few on this thread, many through
-    // the hub's Waker). Call with no lock held.
+    // the hub's Waker). Call with no lock held, before the hub that filled
+    // it is destroyed (an empty Wakes may outlive it).
     void Run();
     bool empty() const { return outboxes_.empty(); }
 
