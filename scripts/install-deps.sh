@@ -16,6 +16,7 @@ PACKAGES=(
   libabsl-dev                      # Abseil 20220623
   libgtest-dev libgmock-dev        # GoogleTest 1.12
   libbenchmark-dev                 # Google Benchmark
+  libgoogle-perftools-dev          # tcmalloc for mapinotifyd and the benchmark
 )
 
 missing=()

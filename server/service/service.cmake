@@ -22,5 +22,6 @@ mapinotify_warnings(mapinotify_server)
 
 add_executable(mapinotifyd mapinotifyd.cc)
 target_link_libraries(mapinotifyd PRIVATE mapinotify_server absl::flags
-                                          absl::flags_parse absl::flags_usage)
+                                          absl::flags_parse absl::flags_usage
+                                          ${MAPINOTIFY_MALLOC_LIBRARIES})
 mapinotify_warnings(mapinotifyd)
