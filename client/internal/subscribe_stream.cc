@@ -10,7 +10,16 @@ namespace mapinotify::internal {
 SubscribeStream::SubscribeStream(v1::Notifications::Stub* stub,
                                  StreamHandler* handler,
                                  const std::string& session_id)
-    : handler_(handler) {
+    : handler_(handler),
+      arena_block_(new char[kArenaBlockBytes]),
+      arena_([this] {
+        google::protobuf::ArenaOptions options;
+        options.initial_block = arena_block_.get();
+        options.initial_block_size = kArenaBlockBytes;
+        return options;
+      }()),
+      response_(google::protobuf::Arena::CreateMessage<v1::SubscribeResponse>(
+          &arena_)) {
   AddCallerMetadata(session_id, &context_);
   stub->async()->Subscribe(&context_, this);
 }
@@ -22,7 +31,7 @@ void SubscribeStream::Start() {
     absl::MutexLock lock(&mu_);
     started_ = true;
   }
-  StartRead(&response_);
+  StartRead(response_);
   StartCall();
   MaybeWrite();
 }
@@ -66,8 +75,12 @@ void SubscribeStream::OnWriteDone(bool ok) {
 
 void SubscribeStream::OnReadDone(bool ok) {
   if (!ok) return;  // The call is ending; OnDone follows.
-  handler_->OnResponse(response_);
-  StartRead(&response_);
+  handler_->OnResponse(*response_);
+  // The handler keeps nothing of it: start the next read on a clean arena.
+  arena_.Reset();
+  response_ =
+      google::protobuf::Arena::CreateMessage<v1::SubscribeResponse>(&arena_);
+  StartRead(response_);
 }
 
 void SubscribeStream::OnDone(const grpc::Status& status) {

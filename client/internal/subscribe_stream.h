@@ -3,6 +3,7 @@
 #ifndef MAPINOTIFY_CLIENT_INTERNAL_SUBSCRIBE_STREAM_H_
 #define MAPINOTIFY_CLIENT_INTERNAL_SUBSCRIBE_STREAM_H_
 
+#include <google/protobuf/arena.h>
 #include <grpcpp/grpcpp.h>
 
 #include <deque>
@@ -79,8 +80,14 @@ class SubscribeStream final
   StreamHandler* const handler_;
   grpc::ClientContext context_;
 
-  // Reader state: only the read callbacks touch it (one at a time).
-  v1::SubscribeResponse response_;
+  // Reader state: only the read callbacks touch it (one at a time). Each
+  // response is parsed into `arena_`, which is reset once the handler has
+  // returned: the wire form of a batch (its messages and repeated fields)
+  // costs no heap allocation once the arena's first block fits it.
+  static constexpr size_t kArenaBlockBytes = 32 << 10;
+  std::unique_ptr<char[]> arena_block_;
+  google::protobuf::Arena arena_;
+  v1::SubscribeResponse* response_;  // On arena_.
 
   absl::Mutex mu_;
   std::deque<v1::SubscribeRequest> pending_ ABSL_GUARDED_BY(mu_);

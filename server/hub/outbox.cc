@@ -341,7 +341,11 @@ bool Outbox::TakeWrite(v1::SubscribeResponse* out) {
                                     options_.max_message_bytes, " bytes"));
     resync->set_resume_sequence(item.event->sequence());
   } else {
-    TakeBatchLocked(out->mutable_batch());
+    v1::NotificationBatch* batch = spare_batch_ != nullptr
+                                       ? spare_batch_.release()
+                                       : new v1::NotificationBatch();
+    out->set_allocated_batch(batch);  // `out` owns it until FinishWrite.
+    TakeBatchLocked(batch);
     MaybeEndOverflowLocked();
   }
   writing_ = true;
@@ -349,16 +353,20 @@ bool Outbox::TakeWrite(v1::SubscribeResponse* out) {
 }
 
 bool Outbox::FinishWrite(v1::SubscribeResponse* out) {
+  std::unique_ptr<v1::NotificationBatch> batch;
   if (out->has_batch()) {
     for (v1::Delivered& delivered :
          *out->mutable_batch()->mutable_notifications()) {
       // Gives the borrowed notification back (the Event owns it).
       (void)delivered.unsafe_arena_release_notification();
     }
+    batch.reset(out->release_batch());
+    batch->Clear();  // Keeps its Delivered elements for reuse.
   }
   out->Clear();
   std::vector<EventPtr> done;  // Released after unlocking.
   absl::MutexLock lock(&mu_);
+  if (batch != nullptr) spare_batch_ = std::move(batch);
   done.swap(in_flight_);
   writing_ = false;
   if (closed_ || (queue_.empty() && !behind_)) return false;

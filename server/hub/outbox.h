@@ -288,6 +288,10 @@ class Outbox {
   size_t pending_control_ ABSL_GUARDED_BY(mu_) = 0;
   // The events lent to the write in flight.
   std::vector<EventPtr> in_flight_ ABSL_GUARDED_BY(mu_);
+  // The last write's batch message, cleared, kept for the next one: its
+  // Delivered elements and their repeated fields are reused, so a batch
+  // costs no allocation per notification.
+  std::unique_ptr<v1::NotificationBatch> spare_batch_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool wake_owed_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
