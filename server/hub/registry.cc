@@ -103,14 +103,16 @@ void Registry::CollectFrom(const RegistrationList& list, uint32_t event_type,
                            std::vector<Match>* out) {
   for (const Registration* r : list) {
     if ((r->mask & event_type) == 0) continue;
-    auto [it, inserted] = match_index_.try_emplace(r->stream, out->size());
-    if (inserted) {
+    Stream* stream = r->stream;
+    if (stream->match_generation != collect_generation_) {
+      stream->match_generation = collect_generation_;
+      stream->match_index = out->size();
       // emplace_back + assignment rather than Match{..., {}}: g++ 12 reports
       // a false maybe-uninitialized on a braced empty InlinedVector.
       out->emplace_back();
       out->back().outbox = &r->stream->outbox;
     }
-    (*out)[it->second].connections.push_back(r->connection);
+    (*out)[stream->match_index].connections.push_back(r->connection);
   }
 }
 
@@ -153,7 +155,7 @@ bool Registry::Matches(const TargetKey& target, uint32_t event_mask,
 
 void Registry::Collect(absl::Span<const TargetKey> targets, uint32_t event_type,
                        std::vector<Match>* out) {
-  match_index_.clear();
+  ++collect_generation_;
   const size_t first = out->size();
   CollectFrom(store_wide_, event_type, out);
   for (size_t i = 0; i < targets.size(); ++i) {

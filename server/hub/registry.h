@@ -113,6 +113,10 @@ class Registry {
   struct Stream {
     std::shared_ptr<Outbox> outbox;
     absl::flat_hash_map<uint64_t, std::unique_ptr<Registration>> connections;
+    // Collect's scratch: the index of this stream's Match in its output,
+    // valid while match_generation equals the registry's collect_generation_.
+    uint64_t match_generation = 0;
+    size_t match_index = 0;
   };
 
   RegistrationList* ListFor(const TargetKey& target);
@@ -124,8 +128,9 @@ class Registry {
   absl::flat_hash_map<TargetKey, RegistrationList> by_target_;
   RegistrationList store_wide_;
   size_t registration_count_ = 0;
-  // Scratch for Collect: stream -> index of its Match in `*out`.
-  absl::flat_hash_map<const Stream*, size_t> match_index_;
+  // Numbers Collect calls (see Stream::match_generation): finding a
+  // stream's Match costs no hash lookup.
+  uint64_t collect_generation_ = 0;
 };
 
 }  // namespace mapinotify::server
