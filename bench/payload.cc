@@ -15,9 +15,11 @@ constexpr char kProviderUid[16] = {
     '\x66', '\x79', '\x62', '\x65', '\x6e', '\x63', '\x68', '\x31'};
 
 void AppendBigEndian(uint64_t v, std::string* out) {
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    out->push_back(static_cast<char>((v >> shift) & 0xff));
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xff);
   }
+  out->append(bytes, sizeof(bytes));
 }
 
 // 4 flag bytes, the provider UID, a 2-byte id type.
@@ -44,18 +46,33 @@ std::string FolderEntryId() {
   return id;
 }
 
+namespace {
+// Built once: a provider does not rebuild its constant ids per event.
+const std::string& CachedFolderEntryId() {
+  static const std::string* const id = new std::string(FolderEntryId());
+  return *id;
+}
+const std::string& MessageIdPrefix() {
+  static const std::string* const prefix = [] {
+    auto* p = new std::string(EntryIdPrefix(MAPI_MESSAGE));
+    AppendBigEndian(1, p);  // Folder number.
+    return p;
+  }();
+  return *prefix;
+}
+}  // namespace
+
 v1::Notification ObjectModified(uint64_t index, int64_t stamp_ns) {
   v1::Notification n;
   n.set_event_type(v1::fnevObjectModified);
   v1::ObjectNotification* object = n.mutable_object();
   std::string* id = object->mutable_entry_id();
   id->reserve(kEntryIdBytes);
-  *id = EntryIdPrefix(MAPI_MESSAGE);
-  AppendBigEndian(1, id);  // Folder number.
+  id->assign(MessageIdPrefix());  // Flags, provider UID, type, folder.
   AppendBigEndian(index, id);
   AppendBigEndian(static_cast<uint64_t>(stamp_ns), id);
   object->set_object_type(MAPI_MESSAGE);
-  object->set_parent_id(FolderEntryId());
+  object->set_parent_id(CachedFolderEntryId());
   object->add_prop_tags(PR_SUBJECT);
   object->add_prop_tags(PR_MESSAGE_FLAGS);
   object->add_prop_tags(PR_LAST_MODIFICATION_TIME);
