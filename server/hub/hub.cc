@@ -231,7 +231,8 @@ uint64_t Hub::Publish(std::vector<PublishItem> items) {
 uint64_t Hub::PublishDeferred(std::vector<PublishItem> items, Wakes* wakes) {
   if (items.empty()) return last_sequence();
   // Built (and sized) before taking the lock; numbered inside it.
-  std::vector<std::shared_ptr<Event>> events;
+  // Inline for the common small operation: no allocation for the lists.
+  EventList events;
   events.reserve(items.size());
   for (PublishItem& item : items) {
     events.push_back(std::make_shared<Event>(0, std::move(item.notification),
@@ -240,10 +241,10 @@ uint64_t Hub::PublishDeferred(std::vector<PublishItem> items, Wakes* wakes) {
   wakes->waker_ = &waker_;
   std::vector<std::shared_ptr<Outbox>>& wake = wakes->outboxes_;
   // begins[i]: index in matches_ of event i's first match; then the end.
-  std::vector<size_t> begins;
+  absl::InlinedVector<size_t, 8> begins;
   begins.reserve(events.size() + 1);
   uint64_t last = 0;
-  std::vector<EventPtr> evicted;
+  EvictedList evicted;
   {
     absl::MutexLock lock(&mu_);
     // Numbering and queuing in one critical section: every stream sees the
@@ -283,8 +284,7 @@ uint64_t Hub::PublishDeferred(std::vector<PublishItem> items, Wakes* wakes) {
   return last;  // `evicted` is released here, without the lock.
 }
 
-void Hub::RetainLocked(const std::vector<std::shared_ptr<Event>>& events,
-                       std::vector<EventPtr>* evicted) {
+void Hub::RetainLocked(const EventList& events, EvictedList* evicted) {
   for (const std::shared_ptr<Event>& event : events) {
     retained_.push_back(event);
     retained_bytes_ += event->retained_bytes();

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "mapinotify/mapi.h"
@@ -282,8 +283,9 @@ class Hub {
   // Appends `events` (numbered) to the retention log and evicts past its
   // bounds; the evicted events are moved to `*evicted` (released by the
   // caller after unlocking).
-  void RetainLocked(const std::vector<std::shared_ptr<Event>>& events,
-                    std::vector<EventPtr>* evicted)
+  using EventList = absl::InlinedVector<std::shared_ptr<Event>, 4>;
+  using EvictedList = absl::InlinedVector<EventPtr, 4>;
+  void RetainLocked(const EventList& events, EvictedList* evicted)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The resume half of Advise (see there). Returns true when the stream is
   // owed a wake.
