@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <optional>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
@@ -66,7 +67,9 @@ class DispatchConnection final : public ReadySource {
   bool EnqueueGroup(DeliveryGroup& group) ABSL_LOCKS_EXCLUDED(mu_) {
     const size_t n = group.deliveries.size();
     if (n == 0) return false;
-    std::deque<Pending> discarded;  // Destroyed after the lock is released.
+    // Destroyed after the lock is released. Made only when needed: a
+    // default-constructed std::deque allocates.
+    std::optional<std::deque<Pending>> discarded;
     absl::MutexLock lock(&mu_);
     if (removed_) return false;
     if (overflow_) {
@@ -80,7 +83,7 @@ class DispatchConnection final : public ReadySource {
       dropped_ += lost;
       counters_->dropped_notifications.fetch_add(lost,
                                                  std::memory_order_relaxed);
-      DiscardQueueLocked(&discarded);
+      DiscardQueueLocked(&discarded.emplace());
       overflow_ = true;
       MarkLostLocked("client notification queue overflow");
     } else {
@@ -134,7 +137,6 @@ class DispatchConnection final : public ReadySource {
   // The drain: delivers the queue in order, one OnNotify per batch, the
   // resync signal first when notifications were lost.
   void RunReady() override ABSL_LOCKS_EXCLUDED(mu_) {
-    std::deque<Pending> work;
     mu_.Lock();
     scheduled_ = false;
     // A drain nested in one of this connection's own calls (the sink ran a
@@ -144,6 +146,9 @@ class DispatchConnection final : public ReadySource {
       return;
     }
     draining_ = true;
+    // Only the drain (draining_) touches work_: swapped with the queue,
+    // emptied after, its storage kept for the next drain.
+    std::deque<Pending>& work = work_;
     while (!removed_ && (lost_ || !queue_.empty())) {
       const bool lost = lost_;
       std::string reason = std::move(lost_reason_);
@@ -261,6 +266,8 @@ class DispatchConnection final : public ReadySource {
   // Released once removed and no call runs.
   std::shared_ptr<AdviseSink> sink_ ABSL_GUARDED_BY(mu_);
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  // The drain's batches; see RunReady.
+  std::deque<Pending> work_;
   size_t queued_notifications_ ABSL_GUARDED_BY(mu_) = 0;
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   // Notifications were lost: the next drain delivers the resync first.
