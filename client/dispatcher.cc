@@ -61,49 +61,69 @@ class DispatchConnection final : public ReadySource {
         counters_(std::move(counters)),
         sink_(std::move(sink)) {}
 
-  // Queues `group` (moving its deliveries out) or applies the overflow
-  // policy. Returns true when the caller must schedule this connection's
+  // Queues `groups` (all for this connection, in order; moving their
+  // deliveries out) under one lock, applying the overflow policy group by
+  // group. Returns true when the caller must schedule this connection's
   // drain on loop() (at most one drain is ever pending).
-  bool EnqueueGroup(DeliveryGroup& group) ABSL_LOCKS_EXCLUDED(mu_) {
-    const size_t n = group.deliveries.size();
-    if (n == 0) return false;
+  bool EnqueueGroups(absl::Span<DeliveryGroup> groups)
+      ABSL_LOCKS_EXCLUDED(mu_) {
     // Destroyed after the lock is released. Made only when needed: a
     // default-constructed std::deque allocates.
     std::optional<std::deque<Pending>> discarded;
     absl::MutexLock lock(&mu_);
     if (removed_) return false;
-    if (overflow_) {
-      dropped_ += n;
-      counters_->dropped_notifications.fetch_add(n, std::memory_order_relaxed);
-      return false;  // The drain that ends the overflow is already pending.
-    }
-    if (queued_notifications_ + n > max_notifications_ ||
-        queued_bytes_ + group.bytes > max_bytes_) {
-      const size_t lost = queued_notifications_ + n;
-      dropped_ += lost;
-      counters_->dropped_notifications.fetch_add(lost,
-                                                 std::memory_order_relaxed);
-      DiscardQueueLocked(&discarded.emplace());
-      overflow_ = true;
-      MarkLostLocked("client notification queue overflow");
-    } else {
+    // The session-wide counters are updated once per call, with the net
+    // change (and around a discard, so that their high water stays exact).
+    size_t counted_notifications = queued_notifications_;
+    size_t counted_bytes = queued_bytes_;
+    size_t dropped = 0;
+    for (DeliveryGroup& group : groups) {
+      const size_t n = group.deliveries.size();
+      if (n == 0) continue;
+      if (overflow_) {
+        dropped += n;  // The drain that ends the overflow is pending.
+        continue;
+      }
+      if (queued_notifications_ + n > max_notifications_ ||
+          queued_bytes_ + group.bytes > max_bytes_) {
+        dropped += queued_notifications_ + n;
+        counters_->AddQueued(queued_notifications_ - counted_notifications,
+                             queued_bytes_ - counted_bytes);
+        counters_->SubQueued(queued_notifications_, queued_bytes_);
+        counted_notifications = 0;
+        counted_bytes = 0;
+        discarded.emplace().swap(queue_);  // Once: overflow_ is set below.
+        queued_notifications_ = 0;
+        queued_bytes_ = 0;
+        overflow_ = true;
+        MarkLostLocked("client notification queue overflow");
+        continue;
+      }
       queued_notifications_ += n;
       queued_bytes_ += group.bytes;
       high_water_notifications_ =
           std::max(high_water_notifications_, queued_notifications_);
       high_water_bytes_ = std::max(high_water_bytes_, queued_bytes_);
-      counters_->AddQueued(n, group.bytes);
-      DispatchCounters::Max(counters_->connection_high_water_notifications,
-                            queued_notifications_);
-      DispatchCounters::Max(counters_->connection_high_water_bytes,
-                            queued_bytes_);
       queue_.push_back(
           Pending{std::move(group.deliveries), group.bytes, false, {}});
     }
-    return NeedScheduleLocked();
+    if (queued_notifications_ > counted_notifications) {
+      counters_->AddQueued(queued_notifications_ - counted_notifications,
+                           queued_bytes_ - counted_bytes);
+    }
+    DispatchCounters::Max(counters_->connection_high_water_notifications,
+                          high_water_notifications_);
+    DispatchCounters::Max(counters_->connection_high_water_bytes,
+                          high_water_bytes_);
+    if (dropped > 0) {
+      dropped_ += dropped;
+      counters_->dropped_notifications.fetch_add(dropped,
+                                                 std::memory_order_relaxed);
+    }
+    return !queue_.empty() || lost_ ? NeedScheduleLocked() : false;
   }
 
-  // Same contract as Dispatcher::EnqueueResync; returns as EnqueueGroup.
+  // Same contract as Dispatcher::EnqueueResync; returns as EnqueueGroups.
   bool EnqueueResync(std::string reason) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     if (removed_) return false;
@@ -156,6 +176,9 @@ class DispatchConnection final : public ReadySource {
       lost_reason_.clear();
       overflow_ = false;  // From here on, arrivals are live again.
       work.swap(queue_);
+      // Delivery counts go to the session-wide counters once per swap.
+      uint64_t delivered_notifications = 0;
+      const uint64_t calls_before = calls_;
       counters_->SubQueued(queued_notifications_, queued_bytes_);
       queued_notifications_ = 0;
       queued_bytes_ = 0;
@@ -175,10 +198,13 @@ class DispatchConnection final : public ReadySource {
           continue;
         }
         delivered_ += pending.items.size();
-        counters_->delivered_notifications.fetch_add(pending.items.size(),
-                                                     std::memory_order_relaxed);
+        delivered_notifications += pending.items.size();
         CallSinkLocked(std::move(pending.items));
       }
+      counters_->delivered_notifications.fetch_add(delivered_notifications,
+                                                   std::memory_order_relaxed);
+      counters_->delivered_batches.fetch_add(calls_ - calls_before,
+                                             std::memory_order_relaxed);
       mu_.Unlock();
       work.clear();  // What a Remove left undelivered, freed unlocked.
       mu_.Lock();
@@ -244,7 +270,7 @@ class DispatchConnection final : public ReadySource {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     AdviseSink* sink = sink_.get();  // Kept alive: in_call_ > 0.
     ++in_call_;
-    counters_->delivered_batches.fetch_add(1, std::memory_order_relaxed);
+    ++calls_;
     mu_.Unlock();
     {
       NotificationBatch batch(id_, std::move(items));
@@ -278,6 +304,7 @@ class DispatchConnection final : public ReadySource {
   bool scheduled_ ABSL_GUARDED_BY(mu_) = false;  // A drain is in the loop.
   bool draining_ ABSL_GUARDED_BY(mu_) = false;   // A drain is running.
   int in_call_ ABSL_GUARDED_BY(mu_) = 0;         // OnNotify calls running.
+  uint64_t calls_ ABSL_GUARDED_BY(mu_) = 0;      // OnNotify calls made.
   bool removed_ ABSL_GUARDED_BY(mu_) = false;
   size_t high_water_notifications_ ABSL_GUARDED_BY(mu_) = 0;
   size_t high_water_bytes_ ABSL_GUARDED_BY(mu_) = 0;
@@ -342,10 +369,18 @@ void Dispatcher::Enqueue(absl::Span<DeliveryGroup> groups) {
   absl::InlinedVector<std::shared_ptr<DispatchConnection>, 4> to_schedule;
   {
     absl::ReaderMutexLock lock(&mu_);
-    for (DeliveryGroup& group : groups) {
-      auto it = connections_.find(group.connection);
-      if (it == connections_.end()) continue;  // Unadvised: dropped.
-      if (it->second->EnqueueGroup(group)) to_schedule.push_back(it->second);
+    // Consecutive groups of one connection (the operations of one wire
+    // message for it) go in with one lookup and one lock.
+    for (size_t begin = 0; begin < groups.size();) {
+      const ConnectionId c = groups[begin].connection;
+      size_t end = begin + 1;
+      while (end < groups.size() && groups[end].connection == c) ++end;
+      auto it = connections_.find(c);
+      if (it != connections_.end() &&  // Else unadvised: dropped.
+          it->second->EnqueueGroups(groups.subspan(begin, end - begin))) {
+        to_schedule.push_back(it->second);
+      }
+      begin = end;
     }
   }
   for (auto& connection : to_schedule) {

@@ -118,9 +118,9 @@ class Dispatcher {
   // Queues the groups of one incoming wire message (moving their
   // deliveries out) and schedules a drain on each affected connection's loop
   // when its queue goes from empty to non-empty. Never blocks on application
-  // code and never calls it; takes the registry lock once and each
-  // connection's lock once per group. Groups for unknown or removed
-  // connections, and empty groups, are dropped silently.
+  // code and never calls it; takes the registry lock once and a
+  // connection's lock once per run of consecutive groups for it. Groups for
+  // unknown or removed connections, and empty groups, are dropped silently.
   void Enqueue(absl::Span<DeliveryGroup> groups) ABSL_LOCKS_EXCLUDED(mu_);
 
   // A server-sent resync for `c`: the connection's sink gets the resync

@@ -441,17 +441,22 @@ void Session::Impl::OnResponse(v1::SubscribeResponse& response) {
     }
     case v1::SubscribeResponse::kBatch: {
       // Parsed before the lock is taken: the lock only covers bookkeeping.
-      const v1::NotificationBatch& batch = response.batch();
-      std::vector<absl::StatusOr<std::shared_ptr<const Notification>>> parsed;
+      // The strings move out of the message (it is not read again but for
+      // its sequence, connections and ends_batch).
+      v1::NotificationBatch& batch = *response.mutable_batch();
+      ParsedList parsed;
       parsed.reserve(batch.notifications_size());
-      for (const v1::Delivered& d : batch.notifications()) {
-        absl::StatusOr<Notification> value =
-            internal::FromProto(d.notification());
-        if (value.ok()) {
-          parsed.emplace_back(
-              std::make_shared<const Notification>(*std::move(value)));
+      for (v1::Delivered& d : *batch.mutable_notifications()) {
+        Parsed& p = parsed.emplace_back();
+        // Parsed messages have no cached size; this walks the message once.
+        p.bytes = d.notification().ByteSizeLong();
+        auto value = std::make_shared<Notification>();  // Filled in place.
+        absl::Status status =
+            internal::TakeFromProto(d.mutable_notification(), value.get());
+        if (status.ok()) {
+          p.value = std::move(value);
         } else {
-          parsed.emplace_back(value.status());
+          p.value = std::move(status);
         }
       }
       {
@@ -540,16 +545,13 @@ void Session::Impl::OnAdvisedLocked(const v1::Advised& advised, Steps* steps,
   }
 }
 
-void Session::Impl::OnBatchLocked(
-    const v1::NotificationBatch& batch,
-    const std::vector<absl::StatusOr<std::shared_ptr<const Notification>>>&
-        parsed,
-    Steps* steps) {
+void Session::Impl::OnBatchLocked(const v1::NotificationBatch& batch,
+                                  const ParsedList& parsed, Steps* steps) {
   steps->emplace_back();
   for (int i = 0; i < batch.notifications_size(); ++i) {
     const v1::Delivered& d = batch.notifications(i);
     max_seen_ = std::max(max_seen_, d.sequence());
-    if (!parsed[i].ok()) {
+    if (!parsed[i].value.ok()) {
       // A notification this client cannot read is a loss, and the sinks it
       // was for are told so (after what came before it).
       Step& step = steps->back();
@@ -558,13 +560,12 @@ void Session::Impl::OnBatchLocked(
         AdvanceLocked(c, d.sequence());
         step.resyncs.emplace_back(
             c, absl::StrCat("unreadable notification ", d.sequence(), ": ",
-                            parsed[i].status().message()));
+                            parsed[i].value.status().message()));
       }
       steps->emplace_back();
       continue;
     }
-    // Parsed messages have no cached size; this walks the message once.
-    const size_t bytes = d.notification().ByteSizeLong();
+    const size_t bytes = parsed[i].bytes;
     for (uint64_t c : d.connections()) {
       auto conn = connections_.find(c);
       // Only live connections take deliveries (the dispatcher has no sink
@@ -583,7 +584,7 @@ void Session::Impl::OnBatchLocked(
         partial_.back().connection = c;
       }
       internal::DeliveryGroup& group = partial_[it->second];
-      group.deliveries.push_back(Delivery{d.sequence(), *parsed[i]});
+      group.deliveries.push_back(Delivery{d.sequence(), *parsed[i].value});
       group.bytes += bytes;
     }
     // ends_batch closes the operation for every connection of the stream.

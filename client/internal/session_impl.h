@@ -18,6 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -107,11 +108,20 @@ class Session::Impl final : public internal::StreamHandler {
 
   // What the reader decided under mu_, to be done after unlocking, in this
   // order: groups to the dispatcher, then resync signals.
+  // Inline storage: a batch of one operation makes one Step with one group
+  // per connection, and allocates for neither.
   struct Step {
-    std::vector<internal::DeliveryGroup> groups;
+    absl::InlinedVector<internal::DeliveryGroup, 1> groups;
     std::vector<std::pair<ConnectionId, std::string>> resyncs;
   };
-  using Steps = std::vector<Step>;
+  using Steps = absl::InlinedVector<Step, 1>;
+  // A received notification, converted before the lock is taken, and its
+  // wire size (what it costs against the dispatcher's byte bound).
+  struct Parsed {
+    absl::StatusOr<std::shared_ptr<const Notification>> value;
+    size_t bytes = 0;
+  };
+  using ParsedList = absl::InlinedVector<Parsed, 8>;
 
   Impl(SessionOptions options, std::shared_ptr<grpc::Channel> channel,
        absl::Duration connect_timeout);
@@ -122,11 +132,9 @@ class Session::Impl final : public internal::StreamHandler {
   // The reader's handlers. REQUIRES: mu_ held; they only record what to do.
   void OnAdvisedLocked(const v1::Advised& advised, Steps* steps, bool* unadvise)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void OnBatchLocked(
-      const v1::NotificationBatch& batch,
-      const std::vector<absl::StatusOr<std::shared_ptr<const Notification>>>&
-          parsed,
-      Steps* steps) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnBatchLocked(const v1::NotificationBatch& batch,
+                     const ParsedList& parsed, Steps* steps)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnProgressLocked(uint64_t sequence) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Moves every partially received group into `step` (handed over: their
   // connections' resume points advance to them).

@@ -358,6 +358,53 @@ absl::StatusOr<Notification> FromProto(const v1::Notification& p) {
   return n;
 }
 
+// Moves string field `f` out of message `m`; an empty one is not touched
+// (mutable_ on an unset field would allocate).
+#define MAPINOTIFY_TAKE(m, f) \
+  ((m).f().empty() ? std::string() : std::move(*(m).mutable_##f()))
+
+absl::Status TakeFromProto(v1::Notification* p, Notification* out) {
+  MAPINOTIFY_RETURN_IF_ERROR(CheckShape(*p));
+  out->event_type = static_cast<uint32_t>(p->event_type());
+  switch (p->info_case()) {
+    case v1::Notification::kNewMail: {
+      v1::NewMailNotification& m = *p->mutable_new_mail();
+      auto& n = out->info.emplace<NewMailNotification>();
+      n.entry_id = MAPINOTIFY_TAKE(m, entry_id);
+      n.parent_id = MAPINOTIFY_TAKE(m, parent_id);
+      n.flags = m.flags();
+      n.message_class = MAPINOTIFY_TAKE(m, message_class);
+      n.message_flags = m.message_flags();
+      return absl::OkStatus();
+    }
+    case v1::Notification::kObject: {
+      v1::ObjectNotification& o = *p->mutable_object();
+      auto& n = out->info.emplace<ObjectNotification>();
+      n.entry_id = MAPINOTIFY_TAKE(o, entry_id);
+      n.object_type = o.object_type();
+      n.parent_id = MAPINOTIFY_TAKE(o, parent_id);
+      n.old_id = MAPINOTIFY_TAKE(o, old_id);
+      n.old_parent_id = MAPINOTIFY_TAKE(o, old_parent_id);
+      n.prop_tags.assign(o.prop_tags().begin(), o.prop_tags().end());
+      return absl::OkStatus();
+    }
+    case v1::Notification::kExtended: {
+      v1::ExtendedNotification& x = *p->mutable_extended();
+      auto& n = out->info.emplace<ExtendedNotification>();
+      n.event_code = x.event_code();
+      n.event_parameters = MAPINOTIFY_TAKE(x, event_parameters);
+      return absl::OkStatus();
+    }
+    default: {
+      // The kinds whose values are validated one by one: copied.
+      MAPINOTIFY_ASSIGN_OR_RETURN(*out, FromProto(*p));
+      return absl::OkStatus();
+    }
+  }
+}
+
+#undef MAPINOTIFY_TAKE
+
 absl::Status ToProto(const Notification& n, v1::Notification* p) {
   p->Clear();
   v1::Notification::InfoCase want = InfoCaseFor(n.event_type);

@@ -31,6 +31,11 @@ absl::Status ToProto(const PropValue& value, v1::PropValue* proto);
 // Notification. InvalidArgument when event_type is not exactly one fnev bit,
 // or the structure it calls for is not the one set, or a value inside is bad.
 absl::StatusOr<Notification> FromProto(const v1::Notification& proto);
+// The same into *out, moving the strings out of *proto instead of copying
+// them (for a message read off the wire and not needed after): on return
+// *proto is valid but its string fields are unspecified, and on an error
+// *out is unspecified.
+absl::Status TakeFromProto(v1::Notification* proto, Notification* out);
 absl::Status ToProto(const Notification& value, v1::Notification* proto);
 
 // Checks a wire notification without converting it (what a publisher sends

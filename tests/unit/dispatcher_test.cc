@@ -449,6 +449,49 @@ TEST(DispatcherTest, NeverPumpedLoopStaysBoundedThenResyncs) {
   EXPECT_EQ(d.stats().resyncs_issued, 2u);
 }
 
+// One wire message's groups go in one Enqueue call; consecutive groups of
+// one connection share a lock. The bounds still apply group by group, and
+// the counters come out as if each group had gone in alone.
+TEST(DispatcherTest, ARunOfGroupsOverflowsAtTheGroupThatDoesNotFit) {
+  MessageLoop loop;
+  DispatcherOptions options;
+  options.max_queued_notifications = 10;
+  Dispatcher d(loop.core(), options);
+  auto one = std::make_shared<RecordingSink>();
+  auto two = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(d.Add(1, one, false).ok());
+  ASSERT_TRUE(d.Add(2, two, false).ok());
+  std::vector<DeliveryGroup> groups;
+  for (uint64_t s = 1; s <= 8; s += 2) groups.push_back(Group(1, s, 2));
+  groups.push_back(Group(2, 1, 2));
+  for (uint64_t s = 9; s <= 16; s += 2) groups.push_back(Group(1, s, 2));
+  d.Enqueue(absl::MakeSpan(groups));
+
+  // Connection 1 held 10 (five groups) when the sixth did not fit: those
+  // 10, that group and the two after it are dropped.
+  auto cs = d.connection_stats(1);
+  ASSERT_TRUE(cs.ok());
+  EXPECT_EQ(cs->high_water_notifications, 10u);
+  EXPECT_EQ(cs->dropped_notifications, 16u);
+  EXPECT_EQ(cs->queued_notifications, 0u);
+  DispatcherStats stats = d.stats();
+  EXPECT_EQ(stats.high_water_notifications, 12u);  // 10 + connection 2's 2.
+  EXPECT_EQ(stats.queued_notifications, 2u);
+  EXPECT_EQ(stats.dropped_notifications, 16u);
+
+  loop.RunUntilIdle();
+  std::vector<Call> calls = one->calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].sequences, std::vector<uint64_t>{0});  // The resync.
+  ASSERT_EQ(two->calls().size(), 1u);
+  EXPECT_EQ(two->calls()[0].sequences, (std::vector<uint64_t>{1, 2}));
+  stats = d.stats();
+  EXPECT_EQ(stats.queued_notifications, 0u);
+  EXPECT_EQ(stats.delivered_notifications, 2u);
+  EXPECT_EQ(stats.delivered_batches, 2u);  // The resync and the group.
+  EXPECT_EQ(stats.resyncs_issued, 1u);
+}
+
 TEST(DispatcherTest, ServerResyncIsDeliveredInOrder) {
   MessageLoop loop;
   Dispatcher d(loop.core(), {});

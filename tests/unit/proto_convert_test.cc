@@ -148,6 +148,75 @@ TEST(ProtoConvert, MalformedNotificationsAreInvalid) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// TakeFromProto (the client's path for a received message) converts each
+// structure as FromProto does, on an arena-parsed message as on a heap one.
+TEST(ProtoConvert, TakeFromProtoGivesWhatFromProtoGives) {
+  std::vector<Notification> all;
+  all.push_back(
+      {fnevCriticalError,
+       ErrorNotification{"e", MAPI_E_CALL_FAILED, 0, "text", "comp", 7, 9}});
+  all.push_back({fnevNewMail,
+                 NewMailNotification{std::string(40, 'm'), std::string(40, 'i'),
+                                     3, "IPM.Note.With.A.Long.Class", 1}});
+  all.push_back(
+      {fnevObjectMoved, ObjectNotification{std::string(46, 'a'),
+                                           MAPI_MESSAGE,
+                                           std::string(46, 'p'),
+                                           "",
+                                           std::string(46, 'q'),
+                                           {PR_SUBJECT, PR_MESSAGE_FLAGS}}});
+  TableNotification table;
+  table.table_event = TABLE_ROW_ADDED;
+  table.index_key = {PR_INSTANCE_KEY, Binary{"k2"}};
+  table.row = {{PR_SUBJECT, std::string("s")}};
+  all.push_back({fnevTableModified, table});
+  all.push_back(
+      {fnevExtended, ExtendedNotification{42, std::string(100, '\x01')}});
+  all.push_back(
+      {fnevStatusObjectModified,
+       StatusObjectNotification{"st", {{PR_DISPLAY_NAME, std::string("x")}}}});
+  google::protobuf::Arena arena;
+  for (const Notification& n : all) {
+    v1::Notification wire;
+    ASSERT_TRUE(ToProto(n, &wire).ok());
+    const std::string bytes = wire.SerializeAsString();
+    for (bool on_arena : {false, true}) {
+      v1::Notification* parsed =
+          on_arena
+              ? google::protobuf::Arena::CreateMessage<v1::Notification>(&arena)
+              : &wire;
+      ASSERT_TRUE(parsed->ParseFromString(bytes));
+      Notification taken;
+      ASSERT_TRUE(TakeFromProto(parsed, &taken).ok());
+      v1::Notification again;
+      ASSERT_TRUE(ToProto(taken, &again).ok());
+      EXPECT_EQ(again.SerializeAsString(), bytes)
+          << "event type " << n.event_type << (on_arena ? " on an arena" : "");
+    }
+  }
+}
+
+TEST(ProtoConvert, TakeFromProtoRejectsWhatFromProtoRejects) {
+  v1::Notification none;
+  Notification out;
+  EXPECT_EQ(TakeFromProto(&none, &out).code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::Notification wrong_structure;
+  wrong_structure.set_event_type(v1::fnevNewMail);
+  wrong_structure.mutable_object()->set_entry_id("x");
+  EXPECT_EQ(TakeFromProto(&wrong_structure, &out).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(wrong_structure.object().entry_id(), "x");  // Nothing taken.
+  v1::Notification bad_row;
+  bad_row.set_event_type(v1::fnevTableModified);
+  bad_row.mutable_table()->set_table_event(v1::TABLE_ROW_ADDED);
+  v1::PropValue* p = bad_row.mutable_table()->mutable_row()->add_props();
+  p->set_tag(PR_SUBJECT);
+  p->set_b(true);
+  EXPECT_EQ(TakeFromProto(&bad_row, &out).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 // --- Rows, restrictions and sort orders ------------------------------------
 
 // A restriction that uses every kind, nested.
