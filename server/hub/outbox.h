@@ -83,7 +83,7 @@ class Outbox {
     // Most bytes of queued deliveries (sum of Event::byte_size()).
     size_t max_bytes = size_t{64} << 20;
     // Most deliveries in one `batch` message.
-    size_t max_batch_notifications = 64;
+    size_t max_batch_notifications = 256;
     // A `batch` message stays under this estimated size. A single delivery
     // larger than it is never sent (it would exceed gRPC's message limit):
     // its connections get a resync {resume_sequence = its sequence} in its
