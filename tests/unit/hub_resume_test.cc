@@ -59,6 +59,13 @@ Hub::Options Options(size_t max_events = 1000,
   return options;
 }
 
+// Options() with every stream's outbox holding at most `items` deliveries.
+Hub::Options SmallQueue(size_t items) {
+  Hub::Options options = Options();
+  options.outbox.max_items = items;
+  return options;
+}
+
 std::vector<uint64_t> Sequences(const std::vector<v1::Delivered>& ds) {
   std::vector<uint64_t> out;
   for (const v1::Delivered& d : ds) out.push_back(d.sequence());
@@ -206,8 +213,7 @@ std::vector<uint64_t> Range(uint64_t first, uint64_t last) {
 // every missed event, in order, none coalesced (they are all modifications
 // of one entry, which a slow stream's refill would merge), no resync.
 TEST(HubResumeTest, ReplayLargerThanTheQueueGoesThroughTheCursor) {
-  Hub::Options options = Options();
-  options.outbox.max_items = 4;
+  Hub::Options options = SmallQueue(4);
   options.outbox.max_batch_notifications = 3;
   Hub hub(options);
   const TargetKey f = EntryTargetKey("F");
@@ -236,8 +242,7 @@ TEST(HubResumeTest, ReplayLargerThanTheQueueGoesThroughTheCursor) {
 // rewinds the cursor, get nothing twice and nothing less: what was queued
 // for them before, then what is published during the replay, once.
 TEST(HubResumeTest, ReplayThroughTheCursorLeavesTheOtherConnectionsExact) {
-  Hub::Options options = Options();
-  options.outbox.max_items = 4;
+  Hub::Options options = SmallQueue(4);
   Hub hub(options);
   Stream s(hub);
   ASSERT_TRUE(hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll).ok());
@@ -257,8 +262,7 @@ TEST(HubResumeTest, ReplayThroughTheCursorLeavesTheOtherConnectionsExact) {
 // A live (not behind) stream: the replay rewinds the cursor below what the
 // other connection already got; it gets only what follows.
 TEST(HubResumeTest, ReplayThroughTheCursorOnALiveStream) {
-  Hub::Options options = Options();
-  options.outbox.max_items = 4;
+  Hub::Options options = SmallQueue(4);
   Hub hub(options);
   Stream s(hub);
   ASSERT_TRUE(hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll).ok());
@@ -397,8 +401,7 @@ TEST(HubProgressMarkTest, NeverAheadOfDroppedDeliveries) {
 }
 
 TEST(HubProgressMarkTest, NeverAheadOfAStreamCatchingUp) {
-  Hub::Options options = Options();
-  options.outbox.max_items = 2;
+  Hub::Options options = SmallQueue(2);
   Hub hub(options);
   Stream s(hub);
   ASSERT_TRUE(hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll).ok());
@@ -415,8 +418,7 @@ TEST(HubProgressMarkTest, NeverAheadOfAStreamCatchingUp) {
 }
 
 TEST(HubCatchUpTest, FallsBehindThenCatchesUpFromRetentionInOrder) {
-  Hub::Options options = Options();
-  options.outbox.max_items = 4;
+  Hub::Options options = SmallQueue(4);
   options.outbox.max_batch_notifications = 3;
   Hub hub(options);
   Stream s(hub);
@@ -458,8 +460,7 @@ TEST(HubCatchUpTest, FallsBehindThenCatchesUpFromRetentionInOrder) {
 }
 
 TEST(HubCatchUpTest, AConnectionAdvisedWhileBehindGetsNothingOlder) {
-  Hub::Options options = Options();
-  options.outbox.max_items = 2;
+  Hub::Options options = SmallQueue(2);
   Hub hub(options);
   Stream s(hub);
   ASSERT_TRUE(hub.Advise(s.box.get(), 1, StoreTargetKey(), kAll).ok());

@@ -114,6 +114,17 @@ TEST(ProtoConvert, AllSixStructuresRoundTrip) {
   }
 }
 
+// A TABLE_ROW_ADDED whose row holds a value that disagrees with its tag.
+v1::Notification TableRowWithABadValue() {
+  v1::Notification n;
+  n.set_event_type(v1::fnevTableModified);
+  n.mutable_table()->set_table_event(v1::TABLE_ROW_ADDED);
+  v1::PropValue* p = n.mutable_table()->mutable_row()->add_props();
+  p->set_tag(PR_SUBJECT);
+  p->set_b(true);
+  return n;
+}
+
 TEST(ProtoConvert, MalformedNotificationsAreInvalid) {
   v1::Notification none;  // No event type.
   EXPECT_EQ(FromProto(none).status().code(),
@@ -138,12 +149,7 @@ TEST(ProtoConvert, MalformedNotificationsAreInvalid) {
   EXPECT_EQ(FromProto(bad_table).status().code(),
             absl::StatusCode::kInvalidArgument);
 
-  v1::Notification bad_row;
-  bad_row.set_event_type(v1::fnevTableModified);
-  bad_row.mutable_table()->set_table_event(v1::TABLE_ROW_ADDED);
-  v1::PropValue* p = bad_row.mutable_table()->mutable_row()->add_props();
-  p->set_tag(PR_SUBJECT);
-  p->set_b(true);
+  v1::Notification bad_row = TableRowWithABadValue();
   EXPECT_EQ(FromProto(bad_row).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
@@ -207,12 +213,7 @@ TEST(ProtoConvert, TakeFromProtoRejectsWhatFromProtoRejects) {
   EXPECT_EQ(TakeFromProto(&wrong_structure, &out).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(wrong_structure.object().entry_id(), "x");  // Nothing taken.
-  v1::Notification bad_row;
-  bad_row.set_event_type(v1::fnevTableModified);
-  bad_row.mutable_table()->set_table_event(v1::TABLE_ROW_ADDED);
-  v1::PropValue* p = bad_row.mutable_table()->mutable_row()->add_props();
-  p->set_tag(PR_SUBJECT);
-  p->set_b(true);
+  v1::Notification bad_row = TableRowWithABadValue();
   EXPECT_EQ(TakeFromProto(&bad_row, &out).code(),
             absl::StatusCode::kInvalidArgument);
 }
