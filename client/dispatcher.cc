@@ -89,12 +89,9 @@ class DispatchConnection final : public ReadySource {
         dropped += queued_notifications_ + n;
         counters_->AddQueued(queued_notifications_ - counted_notifications,
                              queued_bytes_ - counted_bytes);
-        counters_->SubQueued(queued_notifications_, queued_bytes_);
+        DiscardQueueLocked(&discarded.emplace());  // Once: overflow_ is set.
         counted_notifications = 0;
         counted_bytes = 0;
-        discarded.emplace().swap(queue_);  // Once: overflow_ is set below.
-        queued_notifications_ = 0;
-        queued_bytes_ = 0;
         overflow_ = true;
         MarkLostLocked("client notification queue overflow");
         continue;
