@@ -327,6 +327,17 @@ int RunDriver(int argc, char** argv) {
         return 2;
       }
       const std::vector<int> spread = Spread(n, fanout_clients);
+      Row raw;
+      raw.name = absl::StrCat("Baseline fan-out: bare gRPC, ", Grouped(n),
+                              " stream(s) at ", Grouped(rate), " notif/s");
+      raw.unit = "deliveries/s";
+      raw.latency = true;
+      raw.note = absl::StrCat(spread.size(),
+                              " client process(es), one write in flight per "
+                              "stream, what queued meanwhile as one batch, ",
+                              fanout_s, " s");
+      raw.run = [=] { return RunRawFanout(spread, rate, fanout_s); };
+      rows.push_back(std::move(raw));
       Row row;
       row.name = absl::StrCat("Fan-out: ", Grouped(n), " stream(s) at ",
                               Grouped(rate), " notif/s");
@@ -518,6 +529,12 @@ int main(int argc, char** argv) {
   if (role.empty()) return mapinotify::bench::RunDriver(argc, argv);
   if (role == "raw_server") return mapinotify::bench::RunRawServer();
   if (role == "raw_client") return mapinotify::bench::RunRawClient();
+  if (role == "raw_fanout_server") {
+    return mapinotify::bench::RunRawFanoutServer();
+  }
+  if (role == "raw_fanout_client") {
+    return mapinotify::bench::RunRawFanoutClient();
+  }
   if (role == "server") return mapinotify::bench::RunServer();
   if (role == "client") return mapinotify::bench::RunClient();
   if (role == "watchers") return mapinotify::bench::RunWatchers();

@@ -87,14 +87,30 @@ v1::Notification EndMarker() {
   return n;
 }
 
-int64_t StampOf(const Notification& n) {
-  const ObjectNotification* object = n.object();
-  if (object == nullptr || object->entry_id.size() != kEntryIdBytes) return -1;
+namespace {
+// The stamp in the last 8 bytes of a message entry id; -1 for another id.
+int64_t StampOfId(const std::string& id) {
+  if (id.size() != kEntryIdBytes) return -1;
   uint64_t v = 0;
   for (size_t i = kEntryIdBytes - 8; i < kEntryIdBytes; ++i) {
-    v = (v << 8) | static_cast<unsigned char>(object->entry_id[i]);
+    v = (v << 8) | static_cast<unsigned char>(id[i]);
   }
   return static_cast<int64_t>(v);
+}
+}  // namespace
+
+int64_t StampOf(const Notification& n) {
+  const ObjectNotification* object = n.object();
+  return object == nullptr ? -1 : StampOfId(object->entry_id);
+}
+
+int64_t StampOf(const v1::Notification& n) {
+  return n.has_object() ? StampOfId(n.object().entry_id()) : -1;
+}
+
+bool IsEndMarker(const v1::Notification& n) {
+  return n.event_type() == v1::fnevExtended && n.has_extended() &&
+         n.extended().event_code() == kEndMarkerCode;
 }
 
 bool IsEndMarker(const Notification& n) {

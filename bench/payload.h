@@ -53,6 +53,10 @@ int64_t StampOf(const Notification& n);
 // True for the delivered end-of-run marker.
 bool IsEndMarker(const Notification& n);
 
+// The same two on the wire message, for the raw baselines' readers.
+int64_t StampOf(const v1::Notification& n);
+bool IsEndMarker(const v1::Notification& n);
+
 }  // namespace mapinotify::bench
 
 #endif  // MAPINOTIFY_BENCH_PAYLOAD_H_

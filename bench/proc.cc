@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -194,6 +195,22 @@ absl::flat_hash_map<std::string, std::string> ParseFields(
     fields[std::string(word.substr(0, eq))] = std::string(word.substr(eq + 1));
   }
   return fields;
+}
+
+uint64_t FieldOr(const absl::flat_hash_map<std::string, std::string>& fields,
+                 const std::string& key, uint64_t fallback) {
+  auto it = fields.find(key);
+  uint64_t v = fallback;
+  if (it != fields.end() && !absl::SimpleAtoi(it->second, &v)) v = fallback;
+  return v;
+}
+
+void SleepUntil(int64_t deadline_ns) {
+  timespec ts;
+  ts.tv_sec = deadline_ns / 1000000000;
+  ts.tv_nsec = deadline_ns % 1000000000;
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) != 0) {
+  }
 }
 
 absl::StatusOr<int> PortOf(const std::string& ready_line) {

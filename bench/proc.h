@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,6 +74,15 @@ class Child {
 // The "key=value" words of a line (other words are ignored).
 absl::flat_hash_map<std::string, std::string> ParseFields(
     absl::string_view line);
+
+// The unsigned value of field `key` (from ParseFields), or `fallback` when
+// it is missing or not a number.
+uint64_t FieldOr(const absl::flat_hash_map<std::string, std::string>& fields,
+                 const std::string& key, uint64_t fallback);
+
+// Sleeps until CLOCK_MONOTONIC reaches `deadline_ns` (a paced publisher's
+// clock, as MonotonicNanos() reads it).
+void SleepUntil(int64_t deadline_ns);
 
 // How long a server role may take to print its "ready" line.
 inline constexpr absl::Duration kStartTimeout = absl::Seconds(30);

@@ -42,6 +42,21 @@ int RunRawServer();
 // prints "result received=<n> rate=<notifications/s> ok=<0|1>".
 int RunRawClient();
 
+// The fan-out baseline's server: a bare gRPC RawFanout service
+// (bench/raw_stream.proto). Prints "ready port=<p>", then serves commands
+// from stdin until EOF:
+//   publish count=<n> rate=<per second, 0 = unpaced>
+//     pushes n ObjectModified notifications to every stream subscribed now,
+//     paced by the clock, then the end marker; answers
+//     "published seconds=<s>".
+int RunRawFanoutServer();
+
+// --sessions RawFanout.Subscribe calls on one channel to --target. Prints
+// "advised" once every call has its first (empty) message, then waits for
+// every call's end marker (or its end) and prints the client role's
+// result line (resyncs always 0), each call expected to get --expect.
+int RunRawFanoutClient();
+
 // mapinotifyd in-process (Server + Hub). Prints "ready port=<p>", then
 // serves commands from stdin until EOF:
 //   publish count=<n> per_call=<k> rate=<per second, 0 = unpaced>

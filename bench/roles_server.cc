@@ -1,7 +1,6 @@
 // The server role: mapinotifyd in-process, its hub fed by a publisher that
 // stands in for a provider.
 #include <sys/prctl.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -27,22 +26,6 @@
 namespace mapinotify::bench {
 
 namespace {
-
-uint64_t FieldOr(const absl::flat_hash_map<std::string, std::string>& fields,
-                 const std::string& key, uint64_t fallback) {
-  auto it = fields.find(key);
-  uint64_t v = fallback;
-  if (it != fields.end() && !absl::SimpleAtoi(it->second, &v)) v = fallback;
-  return v;
-}
-
-void SleepUntil(int64_t deadline_ns) {
-  timespec ts;
-  ts.tv_sec = deadline_ns / 1000000000;
-  ts.tv_nsec = deadline_ns % 1000000000;
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) != 0) {
-  }
-}
 
 // Publishes `count` notifications, `per_call` per Hub::Publish, at `rate`
 // per second (0: as fast as Publish returns), then the end marker. Each

@@ -79,6 +79,9 @@ struct Setup {
   // published; and notifications published before the clients advise.
   bool stalled = false;
   uint64_t prefill = 0;
+  // The bare gRPC fan-out baseline's roles instead of mapinotify's (they
+  // take only the publish and the client counts; `model` is ignored).
+  bool raw_fanout = false;
 };
 
 struct Outcome {
@@ -90,7 +93,8 @@ struct Outcome {
 
 absl::StatusOr<Outcome> RunMapinotify(const Setup& setup) {
   auto server = Child::Spawn(
-      {"--role=server", absl::StrCat("--outbox_items=", setup.outbox_items),
+      {setup.raw_fanout ? "--role=raw_fanout_server" : "--role=server",
+       absl::StrCat("--outbox_items=", setup.outbox_items),
        absl::StrCat("--outbox_bytes=", setup.outbox_bytes)});
   if (!server.ok()) return server.status();
   auto ready = (*server)->Expect("ready", kStartTimeout);
@@ -124,7 +128,8 @@ absl::StatusOr<Outcome> RunMapinotify(const Setup& setup) {
   std::vector<std::unique_ptr<Child>> clients;
   for (int sessions : setup.sessions_per_client) {
     auto client = Child::Spawn(
-        {"--role=client", absl::StrCat("--target=127.0.0.1:", *port),
+        {setup.raw_fanout ? "--role=raw_fanout_client" : "--role=client",
+         absl::StrCat("--target=127.0.0.1:", *port),
          absl::StrCat("--model=", setup.model),
          absl::StrCat("--sessions=", sessions),
          absl::StrCat("--expect=", setup.count),
@@ -236,6 +241,19 @@ absl::StatusOr<Sample> RunPaced(const std::string& model,
                                 double seconds) {
   Setup setup;
   setup.model = model;
+  setup.sessions_per_client = std::move(sessions);
+  setup.rate = rate;
+  setup.count = std::max<uint64_t>(1, static_cast<uint64_t>(rate * seconds));
+  setup.record_latency = true;
+  auto out = RunMapinotify(setup);
+  if (!out.ok()) return out.status();
+  return out->sample;
+}
+
+absl::StatusOr<Sample> RunRawFanout(std::vector<int> sessions, uint64_t rate,
+                                    double seconds) {
+  Setup setup;
+  setup.raw_fanout = true;
   setup.sessions_per_client = std::move(sessions);
   setup.rate = rate;
   setup.count = std::max<uint64_t>(1, static_cast<uint64_t>(rate * seconds));

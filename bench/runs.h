@@ -54,6 +54,11 @@ absl::StatusOr<Sample> RunPaced(const std::string& model,
                                 std::vector<int> sessions, uint64_t rate,
                                 double seconds);
 
+// The same paced load through the bare gRPC fan-out baseline (the
+// raw_fanout roles): sessions[i] Subscribe calls in client process i.
+absl::StatusOr<Sample> RunRawFanout(std::vector<int> sessions, uint64_t rate,
+                                    double seconds);
+
 // Issue 6: one run of a row pair, the same load without and with a stalled
 // stream (the stalled role: advised on the benchmark folder like the client,
 // never reading), each in a fresh server and client, back to back.
