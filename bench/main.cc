@@ -77,6 +77,7 @@ ABSL_FLAG(uint64_t, outbox_bytes, uint64_t{64} << 20,
           "Internal: server outbox bytes.");
 ABSL_FLAG(std::string, model, "notify", "Internal: client threading model.");
 ABSL_FLAG(int, sessions, 1, "Internal: client sessions.");
+ABSL_FLAG(int, connections, 1, "Internal: client advises per session.");
 ABSL_FLAG(uint64_t, expect, 0, "Internal: notifications per connection.");
 ABSL_FLAG(bool, record_latency, false, "Internal: client latency histogram.");
 ABSL_FLAG(uint64_t, max_queued, 65536, "Internal: client queue bound.");
@@ -347,6 +348,46 @@ int RunDriver(int argc, char** argv) {
                               fanout_model, " model, ", fanout_s, " s");
       row.run = [=] { return RunPaced(fanout_model, spread, rate, fanout_s); };
       rows.push_back(std::move(row));
+      if (n > static_cast<int>(spread.size()) && n % spread.size() == 0) {
+        // The same connections, one stream per client process: a session
+        // per process with many connections (each its own sink), and bare
+        // gRPC doing the same (each notification sent once per process with
+        // its connection ids).
+        const int per = n / static_cast<int>(spread.size());
+        const std::vector<int> one(spread.size(), 1);
+        Row shared_raw;
+        shared_raw.name =
+            absl::StrCat("Baseline fan-out: bare gRPC, ", Grouped(n),
+                         " connections on one stream per client process, at ",
+                         Grouped(rate), " notif/s");
+        shared_raw.unit = "deliveries/s";
+        shared_raw.latency = true;
+        shared_raw.note =
+            absl::StrCat(spread.size(),
+                         " client process(es), each notification written "
+                         "once per stream with ",
+                         per,
+                         " connection ids and counted once "
+                         "per id, ",
+                         fanout_s, " s");
+        shared_raw.run = [=] { return RunRawFanout(one, rate, fanout_s, per); };
+        rows.push_back(std::move(shared_raw));
+        Row shared;
+        shared.name = absl::StrCat("Fan-out: ", Grouped(n),
+                                   " connections in one session per client "
+                                   "process, at ",
+                                   Grouped(rate), " notif/s");
+        shared.unit = "deliveries/s";
+        shared.latency = true;
+        shared.note = absl::StrCat(spread.size(), " client process(es), ", per,
+                                   " connections per session, each its own "
+                                   "sink, ",
+                                   fanout_model, " model, ", fanout_s, " s");
+        shared.run = [=] {
+          return RunPaced(fanout_model, one, rate, fanout_s, per);
+        };
+        rows.push_back(std::move(shared));
+      }
     }
   }
   if (want("scale")) {

@@ -19,17 +19,18 @@ ABSL_DECLARE_FLAG(bool, opaque);            // raw_client: StreamOpaque.
 ABSL_DECLARE_FLAG(uint64_t, outbox_items);  // server: Outbox::max_items.
 ABSL_DECLARE_FLAG(uint64_t, outbox_bytes);  // server: Outbox::max_bytes.
 ABSL_DECLARE_FLAG(std::string, model);      // client: notify|init|wrapped.
-ABSL_DECLARE_FLAG(int, sessions);           // client: sessions, 1 advise each.
-ABSL_DECLARE_FLAG(uint64_t, expect);        // client: per connection.
-ABSL_DECLARE_FLAG(bool, record_latency);    // client: keep a histogram.
-ABSL_DECLARE_FLAG(uint64_t, max_queued);    // client: per-connection bound.
-ABSL_DECLARE_FLAG(int, deadline_s);         // client: give up after this.
-ABSL_DECLARE_FLAG(int, advises);            // client: scale role, per session.
-ABSL_DECLARE_FLAG(std::string, store_op);   // store_client: save|copy.
-ABSL_DECLARE_FLAG(std::string, folder);     // store roles: entry id, hex.
-ABSL_DECLARE_FLAG(std::string, dest);       // store_client copy: entry id, hex.
-ABSL_DECLARE_FLAG(uint64_t, ops);           // store_client: saves / messages.
-ABSL_DECLARE_FLAG(bool, progress);          // store_client: progress obj.
+ABSL_DECLARE_FLAG(int, sessions);           // client: sessions.
+ABSL_DECLARE_FLAG(int, connections);  // client, raw_fanout_client: per call.
+ABSL_DECLARE_FLAG(uint64_t, expect);  // client: per connection.
+ABSL_DECLARE_FLAG(bool, record_latency);   // client: keep a histogram.
+ABSL_DECLARE_FLAG(uint64_t, max_queued);   // client: per-connection bound.
+ABSL_DECLARE_FLAG(int, deadline_s);        // client: give up after this.
+ABSL_DECLARE_FLAG(int, advises);           // client: scale role, per session.
+ABSL_DECLARE_FLAG(std::string, store_op);  // store_client: save|copy.
+ABSL_DECLARE_FLAG(std::string, folder);    // store roles: entry id, hex.
+ABSL_DECLARE_FLAG(std::string, dest);      // store_client copy: entry id, hex.
+ABSL_DECLARE_FLAG(uint64_t, ops);          // store_client: saves / messages.
+ABSL_DECLARE_FLAG(bool, progress);         // store_client: progress obj.
 
 namespace mapinotify::bench {
 
@@ -51,10 +52,12 @@ int RunRawClient();
 //     "published seconds=<s>".
 int RunRawFanoutServer();
 
-// --sessions RawFanout.Subscribe calls on one channel to --target. Prints
+// --sessions RawFanout.Subscribe calls on one channel to --target, each
+// asking for --connections connection ids per notification. Prints
 // "advised" once every call has its first (empty) message, then waits for
 // every call's end marker (or its end) and prints the client role's
-// result line (resyncs always 0), each call expected to get --expect.
+// result line (resyncs always 0), counting each notification once per
+// connection id, each connection expected to get --expect.
 int RunRawFanoutClient();
 
 // mapinotifyd in-process (Server + Hub). Prints "ready port=<p>", then
@@ -76,8 +79,9 @@ int RunRawFanoutClient();
 //     answers "cpu seconds=<user + system CPU of the process so far>".
 int RunServer();
 
-// --sessions sessions of threading model --model, each advising one
-// connection on the benchmark folder. Prints "advised" once all are live,
+// --sessions sessions of threading model --model, each advising
+// --connections connections (each with its own sink) on the benchmark
+// folder. Prints "advised" once all are live,
 // then waits for every connection's end marker (or --deadline_s) and prints
 //   result received=<sum> missing=<sum> resyncs=<sum> unfinished=<n>
 //          first_ns=<t> last_ns=<t> tcp=<connections> hist=<Histogram>

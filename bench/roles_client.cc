@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -269,6 +270,7 @@ int RunClient() {
   const std::string target = absl::GetFlag(FLAGS_target);
   const std::string model = absl::GetFlag(FLAGS_model);
   const int sessions = absl::GetFlag(FLAGS_sessions);
+  const int per_session = std::max(1, absl::GetFlag(FLAGS_connections));
   const uint64_t expect = absl::GetFlag(FLAGS_expect);
   const uint64_t max_queued = absl::GetFlag(FLAGS_max_queued);
   const bool record = absl::GetFlag(FLAGS_record_latency);
@@ -293,7 +295,7 @@ int RunClient() {
   options.max_queued_notifications_per_connection = max_queued;
   options.max_queued_bytes_per_connection = max_queued * 512;
 
-  Tracker tracker(sessions);
+  Tracker tracker(sessions * per_session);
   if (main_loop != nullptr) tracker.QuitWhenDone(main_loop.get());
   std::vector<std::shared_ptr<BenchSink>> sinks;
   std::vector<std::unique_ptr<Session>> open;
@@ -305,30 +307,32 @@ int RunClient() {
                    session.status().ToString().c_str());
       return 1;
     }
-    auto sink = std::make_shared<BenchSink>(&tracker, record);
-    std::shared_ptr<AdviseSink> advised = sink;
-    if (loop_thread != nullptr) {
-      absl::Status wrapped_status;
-      loop_thread->RunSync([&] {
-        absl::StatusOr<std::shared_ptr<AdviseSink>> wrapped =
-            ThisThreadAdviseSink(sink);
-        wrapped_status = wrapped.status();
-        if (wrapped.ok()) advised = *wrapped;
-      });
-      if (!wrapped_status.ok()) {
-        std::fprintf(stderr, "client: wrap: %s\n",
-                     wrapped_status.ToString().c_str());
+    for (int k = 0; k < per_session; ++k) {
+      auto sink = std::make_shared<BenchSink>(&tracker, record);
+      std::shared_ptr<AdviseSink> advised = sink;
+      if (loop_thread != nullptr) {
+        absl::Status wrapped_status;
+        loop_thread->RunSync([&] {
+          absl::StatusOr<std::shared_ptr<AdviseSink>> wrapped =
+              ThisThreadAdviseSink(sink);
+          wrapped_status = wrapped.status();
+          if (wrapped.ok()) advised = *wrapped;
+        });
+        if (!wrapped_status.ok()) {
+          std::fprintf(stderr, "client: wrap: %s\n",
+                       wrapped_status.ToString().c_str());
+          return 1;
+        }
+      }
+      absl::StatusOr<ConnectionId> connection = (*session)->Advise(
+          AdviseTarget::Entry(FolderEntryId()), kFolderEventMask, advised);
+      if (!connection.ok()) {
+        std::fprintf(stderr, "client: advise: %s\n",
+                     connection.status().ToString().c_str());
         return 1;
       }
+      sinks.push_back(std::move(sink));
     }
-    absl::StatusOr<ConnectionId> connection = (*session)->Advise(
-        AdviseTarget::Entry(FolderEntryId()), kFolderEventMask, advised);
-    if (!connection.ok()) {
-      std::fprintf(stderr, "client: advise: %s\n",
-                   connection.status().ToString().c_str());
-      return 1;
-    }
-    sinks.push_back(std::move(sink));
     open.push_back(*std::move(session));
   }
   std::printf("advised\n");

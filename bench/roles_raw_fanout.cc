@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -43,7 +44,11 @@ constexpr size_t kMaxQueued = 65536;
 class FanoutWriter final
     : public grpc::ServerWriteReactor<v1::NotificationBatch> {
  public:
-  FanoutWriter() {
+  // Each Delivered is written with connection ids 1..`connections`.
+  explicit FanoutWriter(uint32_t connections) {
+    for (uint32_t c = 1; c <= std::max<uint32_t>(1, connections); ++c) {
+      connections_.push_back(c);
+    }
     {
       absl::MutexLock lock(&mu_);
       writing_ = true;
@@ -102,12 +107,18 @@ class FanoutWriter final
   void TakeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     message_.mutable_notifications()->Clear();  // Keeps the elements.
     for (size_t n = 0; n < kMaxBatch && !queue_.empty(); ++n) {
-      *message_.add_notifications() = *queue_.front();
+      v1::Delivered* d = message_.add_notifications();
+      *d = *queue_.front();
+      if (connections_.size() > 1) {
+        d->mutable_connections()->Clear();
+        d->mutable_connections()->Add(connections_.begin(), connections_.end());
+      }
       queue_.pop_front();
     }
     writing_ = true;
   }
 
+  std::vector<uint64_t> connections_;  // Constant after construction.
   absl::Mutex mu_;
   std::deque<std::shared_ptr<const v1::Delivered>> queue_ ABSL_GUARDED_BY(mu_);
   // Written only while no write is in flight (under mu_, by whoever sets
@@ -122,8 +133,8 @@ class FanoutService final : public RawFanout::CallbackService {
  public:
   grpc::ServerWriteReactor<v1::NotificationBatch>* Subscribe(
       grpc::CallbackServerContext* /*context*/,
-      const RawFanoutRequest* /*request*/) override {
-    auto writer = std::make_unique<FanoutWriter>();
+      const RawFanoutRequest* request) override {
+    auto writer = std::make_unique<FanoutWriter>(request->connections());
     FanoutWriter* out = writer.get();
     absl::MutexLock lock(&mu_);
     writers_.push_back(std::move(writer));
@@ -174,11 +185,15 @@ double Publish(FanoutService* service, uint64_t count, uint64_t rate) {
 // (or the end of a call that never got one); `ended` at the end marker (or
 // the end of a call without it). Reactions of one call never overlap, so
 // the counters below need no lock; they are read after `ended`.
-class FanoutReader final : public grpc::ClientReadReactor<v1::NotificationBatch> {
+class FanoutReader final
+    : public grpc::ClientReadReactor<v1::NotificationBatch> {
  public:
-  FanoutReader(RawFanout::Stub* stub, absl::BlockingCounter* subscribed,
-               absl::BlockingCounter* ended)
+  // `connections`: as RawFanoutRequest.connections; every notification
+  // counts (and is timed) once per connection id it carries.
+  FanoutReader(RawFanout::Stub* stub, uint32_t connections,
+               absl::BlockingCounter* subscribed, absl::BlockingCounter* ended)
       : subscribed_(subscribed), ended_counter_(ended) {
+    request_.set_connections(connections);
     stub->async()->Subscribe(&context_, &request_, this);
     StartRead(&message_);
     StartCall();
@@ -200,8 +215,11 @@ class FanoutReader final : public grpc::ClientReadReactor<v1::NotificationBatch>
         }
         continue;
       }
-      ++received_;
-      histogram_.Add(now - StampOf(d.notification()));
+      const int64_t latency = now - StampOf(d.notification());
+      for (int c = 0; c < d.connections_size(); ++c) {
+        ++received_;
+        histogram_.Add(latency);
+      }
       if (first_ns_ == 0) first_ns_ = now;
     }
     if (!ended_) StartRead(&message_);
@@ -280,7 +298,10 @@ int RunRawFanoutServer() {
 int RunRawFanoutClient() {
   const std::string target = absl::GetFlag(FLAGS_target);
   const int streams = absl::GetFlag(FLAGS_sessions);
-  const uint64_t expect = absl::GetFlag(FLAGS_expect);
+  const uint32_t connections =
+      static_cast<uint32_t>(std::max(1, absl::GetFlag(FLAGS_connections)));
+  // Per call: each of its connections expects --expect.
+  const uint64_t expect = absl::GetFlag(FLAGS_expect) * connections;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(4 << 20);
   std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
@@ -290,8 +311,8 @@ int RunRawFanoutClient() {
   absl::BlockingCounter ended(streams);
   std::vector<std::unique_ptr<FanoutReader>> readers;
   for (int i = 0; i < streams; ++i) {
-    readers.push_back(
-        std::make_unique<FanoutReader>(stub.get(), &subscribed, &ended));
+    readers.push_back(std::make_unique<FanoutReader>(stub.get(), connections,
+                                                     &subscribed, &ended));
   }
   subscribed.Wait();
   std::printf("advised\n");

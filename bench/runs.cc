@@ -82,6 +82,9 @@ struct Setup {
   // The bare gRPC fan-out baseline's roles instead of mapinotify's (they
   // take only the publish and the client counts; `model` is ignored).
   bool raw_fanout = false;
+  // Connections per session (mapinotify), or connection ids per
+  // notification of each call (raw_fanout).
+  int connections = 1;
 };
 
 struct Outcome {
@@ -136,7 +139,8 @@ absl::StatusOr<Outcome> RunMapinotify(const Setup& setup) {
          absl::StrCat("--max_queued=", setup.max_queued),
          absl::StrCat("--record_latency=",
                       setup.record_latency ? "true" : "false"),
-         absl::StrCat("--deadline_s=", deadline_s)});
+         absl::StrCat("--deadline_s=", deadline_s),
+         absl::StrCat("--connections=", setup.connections)});
     if (!client.ok()) return client.status();
     clients.push_back(*std::move(client));
   }
@@ -238,9 +242,10 @@ absl::StatusOr<Sample> RunThroughput(const std::string& model, uint64_t count,
 
 absl::StatusOr<Sample> RunPaced(const std::string& model,
                                 std::vector<int> sessions, uint64_t rate,
-                                double seconds) {
+                                double seconds, int connections) {
   Setup setup;
   setup.model = model;
+  setup.connections = connections;
   setup.sessions_per_client = std::move(sessions);
   setup.rate = rate;
   setup.count = std::max<uint64_t>(1, static_cast<uint64_t>(rate * seconds));
@@ -251,9 +256,10 @@ absl::StatusOr<Sample> RunPaced(const std::string& model,
 }
 
 absl::StatusOr<Sample> RunRawFanout(std::vector<int> sessions, uint64_t rate,
-                                    double seconds) {
+                                    double seconds, int connections) {
   Setup setup;
   setup.raw_fanout = true;
+  setup.connections = connections;
   setup.sessions_per_client = std::move(sessions);
   setup.rate = rate;
   setup.count = std::max<uint64_t>(1, static_cast<uint64_t>(rate * seconds));
