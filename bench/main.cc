@@ -166,13 +166,11 @@ std::string StallRatios(
       "Stalled stream (issue 6: the other streams' throughput and p99 "
       "latency within 2x of a run without it): ",
       absl::StrJoin(parts, "; "),
-      " — ratios of the medians; the other "
-      "streams: ",
+      " — ratios of the medians; the other streams: ",
       within ? "within 2x" : "**NOT within 2x**",
       "; the publisher's own rate: ",
       publisher_within ? "within 2x."
-                       : "**below half** (not in issue 6's "
-                         "criterion).");
+                       : "**below half** (not in issue 6's criterion).");
 }
 
 int RunDriver(int argc, char** argv) {
@@ -372,27 +370,22 @@ int RunDriver(int argc, char** argv) {
                          Grouped(rate), " notif/s");
         shared_raw.unit = "deliveries/s";
         shared_raw.latency = true;
-        shared_raw.note =
-            absl::StrCat(spread.size(),
-                         " client process(es), each notification written "
-                         "once per stream with ",
-                         per,
-                         " connection ids and counted once "
-                         "per id, ",
-                         fanout_s, " s");
+        shared_raw.note = absl::StrCat(
+            spread.size(), " client process(es), each notification written ",
+            "once per stream with ", per, " connection ids and counted once ",
+            "per id, ", fanout_s, " s");
         shared_raw.run = [=] { return RunRawFanout(one, rate, fanout_s, per); };
         rows.push_back(std::move(shared_raw));
         Row shared;
-        shared.name = absl::StrCat("Fan-out: ", Grouped(n),
-                                   " connections in one session per client "
-                                   "process, at ",
-                                   Grouped(rate), " notif/s");
+        shared.name = absl::StrCat(
+            "Fan-out: ", Grouped(n), " connections in one session per ",
+            "client process, at ", Grouped(rate), " notif/s");
         shared.unit = "deliveries/s";
         shared.latency = true;
-        shared.note = absl::StrCat(spread.size(), " client process(es), ", per,
-                                   " connections per session, each its own "
-                                   "sink, ",
-                                   fanout_model, " model, ", fanout_s, " s");
+        shared.note =
+            absl::StrCat(spread.size(), " client process(es), ", per,
+                         " connections per session, each its own sink, ",
+                         fanout_model, " model, ", fanout_s, " s");
         shared.run = [=] {
           return RunPaced(fanout_model, one, rate, fanout_s, per);
         };

@@ -20,17 +20,17 @@ ABSL_DECLARE_FLAG(uint64_t, outbox_items);  // server: Outbox::max_items.
 ABSL_DECLARE_FLAG(uint64_t, outbox_bytes);  // server: Outbox::max_bytes.
 ABSL_DECLARE_FLAG(std::string, model);      // client: notify|init|wrapped.
 ABSL_DECLARE_FLAG(int, sessions);           // client: sessions.
-ABSL_DECLARE_FLAG(int, connections);  // client, raw_fanout_client: per call.
-ABSL_DECLARE_FLAG(uint64_t, expect);  // client: per connection.
-ABSL_DECLARE_FLAG(bool, record_latency);   // client: keep a histogram.
-ABSL_DECLARE_FLAG(uint64_t, max_queued);   // client: per-connection bound.
-ABSL_DECLARE_FLAG(int, deadline_s);        // client: give up after this.
-ABSL_DECLARE_FLAG(int, advises);           // client: scale role, per session.
-ABSL_DECLARE_FLAG(std::string, store_op);  // store_client: save|copy.
-ABSL_DECLARE_FLAG(std::string, folder);    // store roles: entry id, hex.
-ABSL_DECLARE_FLAG(std::string, dest);      // store_client copy: entry id, hex.
-ABSL_DECLARE_FLAG(uint64_t, ops);          // store_client: saves / messages.
-ABSL_DECLARE_FLAG(bool, progress);         // store_client: progress obj.
+ABSL_DECLARE_FLAG(int, connections);        // client: advises per session.
+ABSL_DECLARE_FLAG(uint64_t, expect);        // client: per connection.
+ABSL_DECLARE_FLAG(bool, record_latency);    // client: keep a histogram.
+ABSL_DECLARE_FLAG(uint64_t, max_queued);    // client: per-connection bound.
+ABSL_DECLARE_FLAG(int, deadline_s);         // client: give up after this.
+ABSL_DECLARE_FLAG(int, advises);            // client: scale role, per session.
+ABSL_DECLARE_FLAG(std::string, store_op);   // store_client: save|copy.
+ABSL_DECLARE_FLAG(std::string, folder);     // store roles: entry id, hex.
+ABSL_DECLARE_FLAG(std::string, dest);       // store_client copy: entry id, hex.
+ABSL_DECLARE_FLAG(uint64_t, ops);           // store_client: saves / messages.
+ABSL_DECLARE_FLAG(bool, progress);          // store_client: progress obj.
 
 namespace mapinotify::bench {
 

@@ -34,6 +34,8 @@ namespace {
 // per message, and a bounded queue per stream.
 constexpr size_t kMaxBatch = 256;
 constexpr size_t kMaxQueued = 65536;
+// Connection ids a stream may ask for.
+constexpr uint32_t kMaxConnections = 65536;
 
 // One subscriber's stream. The publisher pushes shared notifications; one
 // write is in flight at a time, and what queued meanwhile is copied into
@@ -44,9 +46,11 @@ constexpr size_t kMaxQueued = 65536;
 class FanoutWriter final
     : public grpc::ServerWriteReactor<v1::NotificationBatch> {
  public:
-  // Each Delivered is written with connection ids 1..`connections`.
+  // Each Delivered is written with connection ids 1..`connections` (at
+  // least 1, at most kMaxConnections).
   explicit FanoutWriter(uint32_t connections) {
-    for (uint32_t c = 1; c <= std::max<uint32_t>(1, connections); ++c) {
+    connections = std::clamp<uint32_t>(connections, 1, kMaxConnections);
+    for (uint32_t c = 1; c <= connections; ++c) {
       connections_.push_back(c);
     }
     {
