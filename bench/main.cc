@@ -345,7 +345,7 @@ int RunDriver(int argc, char** argv) {
                               " client process(es), one write in flight per "
                               "stream, what queued meanwhile as one batch, ",
                               fanout_s, " s");
-      raw.run = [=] { return RunRawFanout(spread, rate, fanout_s); };
+      raw.run = [=] { return RunPaced("raw", spread, rate, fanout_s); };
       rows.push_back(std::move(raw));
       Row row;
       row.name = absl::StrCat("Fan-out: ", Grouped(n), " stream(s) at ",
@@ -374,7 +374,9 @@ int RunDriver(int argc, char** argv) {
             spread.size(), " client process(es), each notification written ",
             "once per stream with ", per, " connection ids and counted once ",
             "per id, ", fanout_s, " s");
-        shared_raw.run = [=] { return RunRawFanout(one, rate, fanout_s, per); };
+        shared_raw.run = [=] {
+          return RunPaced("raw", one, rate, fanout_s, per);
+        };
         rows.push_back(std::move(shared_raw));
         Row shared;
         shared.name = absl::StrCat(

@@ -6,9 +6,11 @@
 #define MAPINOTIFY_BENCH_ROLES_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/flags/declare.h"
+#include "bench/stats.h"
 
 // Flags of the roles (defined in main.cc).
 ABSL_DECLARE_FLAG(std::string, target);     // host:port to dial.
@@ -31,6 +33,11 @@ ABSL_DECLARE_FLAG(std::string, folder);     // store roles: entry id, hex.
 ABSL_DECLARE_FLAG(std::string, dest);       // store_client copy: entry id, hex.
 ABSL_DECLARE_FLAG(uint64_t, ops);           // store_client: saves / messages.
 ABSL_DECLARE_FLAG(bool, progress);          // store_client: progress obj.
+
+namespace grpc {
+class Server;
+class Service;
+}  // namespace grpc
 
 namespace mapinotify::bench {
 
@@ -129,9 +136,32 @@ int RunWatchers();
 // when it ended at its maximum, item N of N, never going down>.
 int RunStoreClient();
 
-// Established TCP connections of this process to 127.0.0.1:`port` (shared
-// by the client roles).
-int CountTcpConnections(int port);
+// Established TCP connections of this process to the port of `target`
+// ("host:port"; shared by the client roles).
+int CountTcpConnections(const std::string& target);
+
+// The totals a client role prints as its "result" line, over its
+// connections.
+struct ClientResult {
+  uint64_t received = 0, missing = 0, resyncs = 0;
+  int unfinished = 0;
+  int64_t first_ns = 0, last_ns = 0;  // Earliest first, latest last.
+  Histogram histogram;
+
+  // Adds a connection that received `received` of `expect` (first and last
+  // 0: none).
+  void Add(uint64_t received, uint64_t expect, uint64_t resyncs, bool ended,
+           int64_t first, int64_t last, const Histogram& h);
+  // Prints "result received=.. missing=.. resyncs=.. unfinished=..
+  // first_ns=.. last_ns=.. tcp=<tcp> hist=.." and flushes stdout.
+  void Print(int tcp) const;
+};
+
+// Starts a bare gRPC server with `service` on 127.0.0.1 (any port) and
+// prints "ready port=<p>"; null (with an error on stderr naming `role`)
+// when it cannot listen.
+std::unique_ptr<grpc::Server> StartLoopbackServer(grpc::Service* service,
+                                                  const char* role);
 
 }  // namespace mapinotify::bench
 

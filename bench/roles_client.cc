@@ -231,7 +231,12 @@ int RunScaleClient(const std::string& target, int sessions, int advises) {
 
 // How many connections the sessions' channels really opened: gRPC shares a
 // subchannel between channels with equal arguments.
-int CountTcpConnections(int port) {
+int CountTcpConnections(const std::string& target) {
+  int port = 0;
+  const size_t colon = target.rfind(':');
+  if (colon != std::string::npos) {
+    (void)absl::SimpleAtoi(target.substr(colon + 1), &port);
+  }
   absl::flat_hash_set<std::string> inodes;
   char want[16];
   std::snprintf(want, sizeof(want), ":%04X", port);
@@ -264,6 +269,30 @@ int CountTcpConnections(int port) {
   }
   closedir(dir);
   return count;
+}
+
+void ClientResult::Add(uint64_t got, uint64_t expect, uint64_t resynced,
+                       bool ended, int64_t first, int64_t last,
+                       const Histogram& h) {
+  received += got;
+  if (got < expect) missing += expect - got;
+  resyncs += resynced;
+  if (!ended) ++unfinished;
+  if (first != 0 && (first_ns == 0 || first < first_ns)) first_ns = first;
+  last_ns = std::max(last_ns, last);
+  histogram.Merge(h);
+}
+
+void ClientResult::Print(int tcp) const {
+  std::printf(
+      "result received=%llu missing=%llu resyncs=%llu unfinished=%d "
+      "first_ns=%lld last_ns=%lld tcp=%d hist=%s\n",
+      static_cast<unsigned long long>(received),
+      static_cast<unsigned long long>(missing),
+      static_cast<unsigned long long>(resyncs), unfinished,
+      static_cast<long long>(first_ns), static_cast<long long>(last_ns), tcp,
+      histogram.Serialize().c_str());
+  std::fflush(stdout);
 }
 
 int RunClient() {
@@ -347,39 +376,16 @@ int RunClient() {
   } else {
     tracker.WaitAll(deadline);
   }
-  int port = 0;
-  const size_t colon = target.rfind(':');
-  if (colon != std::string::npos) {
-    (void)absl::SimpleAtoi(target.substr(colon + 1), &port);
-  }
-  const int tcp = CountTcpConnections(port);
+  const int tcp = CountTcpConnections(target);
   // Unadvise everything (no sink runs after this), then read the sinks.
   open.clear();
 
-  uint64_t received = 0, missing = 0, resyncs = 0;
-  int unfinished = 0;
-  int64_t first = 0, last = 0;
-  Histogram histogram;
+  ClientResult result;
   for (const auto& sink : sinks) {
-    received += sink->received_;
-    if (sink->received_ < expect) missing += expect - sink->received_;
-    resyncs += sink->resyncs_;
-    if (!sink->ended_) ++unfinished;
-    if (sink->first_ns_ != 0 && (first == 0 || sink->first_ns_ < first)) {
-      first = sink->first_ns_;
-    }
-    if (sink->last_ns_ > last) last = sink->last_ns_;
-    histogram.Merge(sink->histogram_);
+    result.Add(sink->received_, expect, sink->resyncs_, sink->ended_,
+               sink->first_ns_, sink->last_ns_, sink->histogram_);
   }
-  std::printf(
-      "result received=%llu missing=%llu resyncs=%llu unfinished=%d "
-      "first_ns=%lld last_ns=%lld tcp=%d hist=%s\n",
-      static_cast<unsigned long long>(received),
-      static_cast<unsigned long long>(missing),
-      static_cast<unsigned long long>(resyncs), unfinished,
-      static_cast<long long>(first), static_cast<long long>(last), tcp,
-      histogram.Serialize().c_str());
-  std::fflush(stdout);
+  result.Print(tcp);
   return 0;
 }
 

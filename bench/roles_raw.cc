@@ -168,20 +168,28 @@ class RawReader final : public grpc::ClientReadReactor<Message> {
 
 }  // namespace
 
-int RunRawServer() {
-  RawService service;
+std::unique_ptr<grpc::Server> StartLoopbackServer(grpc::Service* service,
+                                                  const char* role) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                            &port);
-  builder.RegisterService(&service);
+  builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    std::fprintf(stderr, "raw_server: cannot listen\n");
-    return 1;
+    std::fprintf(stderr, "%s: cannot listen\n", role);
+    return nullptr;
   }
   std::printf("ready port=%d\n", port);
   std::fflush(stdout);
+  return server;
+}
+
+int RunRawServer() {
+  RawService service;
+  std::unique_ptr<grpc::Server> server =
+      StartLoopbackServer(&service, "raw_server");
+  if (server == nullptr) return 1;
   std::string line;
   while (std::getline(std::cin, line)) {
   }

@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/numbers.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -270,18 +269,9 @@ int RunRawFanoutServer() {
   // Paced publishing wakes every millisecond: ask for exact wake-ups.
   prctl(PR_SET_TIMERSLACK, 1UL);
   FanoutService service;  // Outlives the server (declared first).
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    std::fprintf(stderr, "raw_fanout_server: cannot listen\n");
-    return 1;
-  }
-  std::printf("ready port=%d\n", port);
-  std::fflush(stdout);
+  std::unique_ptr<grpc::Server> server =
+      StartLoopbackServer(&service, "raw_fanout_server");
+  if (server == nullptr) return 1;
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.rfind("publish", 0) == 0) {
@@ -322,36 +312,15 @@ int RunRawFanoutClient() {
   std::printf("advised\n");
   std::fflush(stdout);
   ended.Wait();
-  int port = 0;
-  const size_t colon = target.rfind(':');
-  if (colon != std::string::npos) {
-    (void)absl::SimpleAtoi(target.substr(colon + 1), &port);
-  }
-  const int tcp = CountTcpConnections(port);
+  const int tcp = CountTcpConnections(target);
   for (auto& reader : readers) reader->Stop();
 
-  uint64_t received = 0, missing = 0;
-  int unfinished = 0;
-  int64_t first = 0, last = 0;
-  Histogram histogram;
+  ClientResult result;
   for (const auto& r : readers) {
-    received += r->received_;
-    if (r->received_ < expect) missing += expect - r->received_;
-    if (r->unfinished_) ++unfinished;
-    if (r->first_ns_ != 0 && (first == 0 || r->first_ns_ < first)) {
-      first = r->first_ns_;
-    }
-    if (r->last_ns_ > last) last = r->last_ns_;
-    histogram.Merge(r->histogram_);
+    result.Add(r->received_, expect, 0, !r->unfinished_, r->first_ns_,
+               r->last_ns_, r->histogram_);
   }
-  std::printf(
-      "result received=%llu missing=%llu resyncs=0 unfinished=%d "
-      "first_ns=%lld last_ns=%lld tcp=%d hist=%s\n",
-      static_cast<unsigned long long>(received),
-      static_cast<unsigned long long>(missing), unfinished,
-      static_cast<long long>(first), static_cast<long long>(last), tcp,
-      histogram.Serialize().c_str());
-  std::fflush(stdout);
+  result.Print(tcp);
   return 0;
 }
 

@@ -11,7 +11,6 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -280,12 +279,7 @@ int RunWatchers() {
   std::fflush(stdout);
 
   counter.WaitAll(absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_deadline_s)));
-  int port = 0;
-  const size_t colon = target.rfind(':');
-  if (colon != std::string::npos) {
-    (void)absl::SimpleAtoi(target.substr(colon + 1), &port);
-  }
-  const int tcp = CountTcpConnections(port);
+  const int tcp = CountTcpConnections(target);
   open.clear();  // Unadvises everything: no sink runs after this.
 
   uint64_t received = 0, missing = 0, surplus = 0, resyncs = 0;

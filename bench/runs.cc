@@ -245,20 +245,7 @@ absl::StatusOr<Sample> RunPaced(const std::string& model,
                                 double seconds, int connections) {
   Setup setup;
   setup.model = model;
-  setup.connections = connections;
-  setup.sessions_per_client = std::move(sessions);
-  setup.rate = rate;
-  setup.count = std::max<uint64_t>(1, static_cast<uint64_t>(rate * seconds));
-  setup.record_latency = true;
-  auto out = RunMapinotify(setup);
-  if (!out.ok()) return out.status();
-  return out->sample;
-}
-
-absl::StatusOr<Sample> RunRawFanout(std::vector<int> sessions, uint64_t rate,
-                                    double seconds, int connections) {
-  Setup setup;
-  setup.raw_fanout = true;
+  setup.raw_fanout = model == "raw";
   setup.connections = connections;
   setup.sessions_per_client = std::move(sessions);
   setup.rate = rate;

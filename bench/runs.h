@@ -50,17 +50,13 @@ absl::StatusOr<Sample> RunThroughput(const std::string& model, uint64_t count,
 
 // Paced publishing at `rate` per second for `seconds` to `connections`
 // connections (each with its own sink) in each of sessions[i] sessions of
-// client process i; latency recorded.
+// client process i; latency recorded. `model` "raw": the bare gRPC fan-out
+// baseline instead (the raw_fanout roles): sessions[i] Subscribe calls in
+// client process i, each notification carrying `connections` connection
+// ids (counted as that many deliveries).
 absl::StatusOr<Sample> RunPaced(const std::string& model,
                                 std::vector<int> sessions, uint64_t rate,
                                 double seconds, int connections = 1);
-
-// The same paced load through the bare gRPC fan-out baseline (the
-// raw_fanout roles): sessions[i] Subscribe calls in client process i, each
-// notification carrying `connections` connection ids (counted as that many
-// deliveries).
-absl::StatusOr<Sample> RunRawFanout(std::vector<int> sessions, uint64_t rate,
-                                    double seconds, int connections = 1);
 
 // Issue 6: one run of a row pair, the same load without and with a stalled
 // stream (the stalled role: advised on the benchmark folder like the client,
