@@ -278,19 +278,33 @@ void Outbox::Wake() {
   --wakes_running_;
 }
 
-void Outbox::TakeBatchLocked(v1::NotificationBatch* batch) {
+void Outbox::TakeBatchLocked() {
   size_t message_bytes = 0;
   while (!queue_.empty() && queue_.front().control == nullptr &&
-         static_cast<size_t>(batch->notifications_size()) <
-             options_.max_batch_notifications) {
+         taking_.size() < options_.max_batch_notifications) {
     Item& item = queue_.front();
     const size_t estimate = EstimatedDeliveredSize(item.event->byte_size(),
                                                    item.connections.size());
-    if (batch->notifications_size() > 0 &&
+    if (!taking_.empty() &&
         message_bytes + estimate > options_.max_message_bytes) {
       break;
     }
     message_bytes += estimate;
+    queued_bytes_ -= item.event->byte_size();
+    --queued_deliveries_;
+    taking_.push_back(std::move(item));
+    queue_.pop_front();
+  }
+  in_flight_count_ = taking_.size();
+}
+
+void Outbox::BuildBatch(v1::SubscribeResponse* out) {
+  v1::NotificationBatch* batch = spare_batch_ != nullptr
+                                     ? spare_batch_.release()
+                                     : new v1::NotificationBatch();
+  out->set_allocated_batch(batch);  // `out` owns it until FinishWrite.
+  lent_.reserve(taking_.size());
+  for (Item& item : taking_) {
     v1::Delivered* delivered = batch->add_notifications();
     delivered->set_sequence(item.event->sequence());
     delivered->mutable_connections()->Add(item.connections.begin(),
@@ -299,56 +313,57 @@ void Outbox::TakeBatchLocked(v1::NotificationBatch* batch) {
     // Borrowed, not copied: FinishWrite releases it before `out` is cleared.
     delivered->unsafe_arena_set_allocated_notification(
         const_cast<v1::Notification*>(&item.event->notification()));
-    queued_bytes_ -= item.event->byte_size();
-    --queued_deliveries_;
-    in_flight_.push_back(std::move(item.event));
-    queue_.pop_front();
+    lent_.push_back(std::move(item.event));
   }
+  taking_.clear();  // Keeps its capacity for the next batch.
 }
 
 bool Outbox::TakeWrite(v1::SubscribeResponse* out) {
-  absl::MutexLock lock(&mu_);
-  wake_owed_ = false;
-  if (closed_ || writing_) return false;
-  if (queue_.empty()) {
-    // Behind and drained: the writer refills (Hub::Refill) and comes back.
-    if (behind_) refill_due_ = true;
-    return false;
+  bool build = false;
+  {
+    absl::MutexLock lock(&mu_);
+    wake_owed_ = false;
+    if (closed_ || writing_) return false;
+    if (queue_.empty()) {
+      // Behind and drained: the writer refills (Hub::Refill) and comes back.
+      if (behind_) refill_due_ = true;
+      return false;
+    }
+    out->Clear();
+    if (queue_.front().control != nullptr) {
+      *out = std::move(*queue_.front().control);
+      queue_.pop_front();
+      --pending_control_;
+    } else if (EstimatedDeliveredSize(queue_.front().event->byte_size(),
+                                      queue_.front().connections.size()) >
+               options_.max_message_bytes) {
+      // Alone it would still exceed the message limit (gRPC would fail the
+      // write and end the stream, and a replay would fail again): its
+      // connections get the resync instead.
+      Item item = std::move(queue_.front());
+      queue_.pop_front();
+      --queued_deliveries_;
+      queued_bytes_ -= item.event->byte_size();
+      ++dropped_;
+      ++resyncs_;
+      v1::Resync* resync = out->mutable_resync();
+      resync->mutable_connections()->Add(item.connections.begin(),
+                                         item.connections.end());
+      resync->set_reason(absl::StrCat("notification ", item.event->sequence(),
+                                      " of ", item.event->byte_size(),
+                                      " bytes exceeds the message limit of ",
+                                      options_.max_message_bytes, " bytes"));
+      resync->set_resume_sequence(item.event->sequence());
+    } else {
+      TakeBatchLocked();
+      MaybeEndOverflowLocked();
+      build = true;
+    }
+    writing_ = true;
   }
-  out->Clear();
-  if (queue_.front().control != nullptr) {
-    *out = std::move(*queue_.front().control);
-    queue_.pop_front();
-    --pending_control_;
-  } else if (EstimatedDeliveredSize(queue_.front().event->byte_size(),
-                                    queue_.front().connections.size()) >
-             options_.max_message_bytes) {
-    // Alone it would still exceed the message limit (gRPC would fail the
-    // write and end the stream, and a replay would fail again): its
-    // connections get the resync instead.
-    Item item = std::move(queue_.front());
-    queue_.pop_front();
-    --queued_deliveries_;
-    queued_bytes_ -= item.event->byte_size();
-    ++dropped_;
-    ++resyncs_;
-    v1::Resync* resync = out->mutable_resync();
-    resync->mutable_connections()->Add(item.connections.begin(),
-                                       item.connections.end());
-    resync->set_reason(absl::StrCat("notification ", item.event->sequence(),
-                                    " of ", item.event->byte_size(),
-                                    " bytes exceeds the message limit of ",
-                                    options_.max_message_bytes, " bytes"));
-    resync->set_resume_sequence(item.event->sequence());
-  } else {
-    v1::NotificationBatch* batch = spare_batch_ != nullptr
-                                       ? spare_batch_.release()
-                                       : new v1::NotificationBatch();
-    out->set_allocated_batch(batch);  // `out` owns it until FinishWrite.
-    TakeBatchLocked(batch);
-    MaybeEndOverflowLocked();
-  }
-  writing_ = true;
+  // The batch message is built after unlocking, so that producers are not
+  // held up by it: the items taken are the writer's now.
+  if (build) BuildBatch(out);
   return true;
 }
 
@@ -364,10 +379,13 @@ bool Outbox::FinishWrite(v1::SubscribeResponse* out) {
     batch->Clear();  // Keeps its Delivered elements for reuse.
   }
   out->Clear();
-  std::vector<EventPtr> done;  // Released after unlocking.
-  absl::MutexLock lock(&mu_);
   if (batch != nullptr) spare_batch_ = std::move(batch);
-  done.swap(in_flight_);
+  // Released after unlocking; taken out of the writer's state before the
+  // write ends (the next TakeWrite may then run on another thread).
+  std::vector<EventPtr> done;
+  done.swap(lent_);
+  absl::MutexLock lock(&mu_);
+  in_flight_count_ = 0;
   writing_ = false;
   if (closed_ || (queue_.empty() && !behind_)) return false;
   wake_owed_ = true;  // The caller owes the next TakeWrite.
@@ -406,7 +424,7 @@ Outbox::Stats Outbox::GetStats() const {
   stats.queued_bytes = queued_bytes_;
   stats.peak_queued_bytes = peak_queued_bytes_;
   stats.pending_control = pending_control_;
-  stats.in_flight_deliveries = in_flight_.size();
+  stats.in_flight_deliveries = in_flight_count_;
   stats.dropped_deliveries = dropped_;
   stats.resyncs = resyncs_;
   stats.last_progress_mark = last_mark_;

@@ -272,8 +272,13 @@ class Outbox {
   // Appends a delivery to the queue (no bound check).
   void AppendDeliveryLocked(EventPtr event, ConnectionList connections,
                             bool ends_batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void TakeBatchLocked(v1::NotificationBatch* batch)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves the next deliveries of one batch (at most max_batch_notifications,
+  // within max_message_bytes) from the queue into taking_.
+  void TakeBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The writer, after TakeBatchLocked and unlocking: makes `*out` a batch of
+  // taking_'s deliveries, borrowing their notifications; their events move
+  // to lent_.
+  void BuildBatch(v1::SubscribeResponse* out);
 
   // Constant after construction.
   const Options options_;
@@ -286,12 +291,22 @@ class Outbox {
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   size_t peak_queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   size_t pending_control_ ABSL_GUARDED_BY(mu_) = 0;
+  // The writer's own state, touched only by the one writer: by a TakeWrite
+  // that returns true, after it set writing_ (a concurrent TakeWrite then
+  // returns false without touching it), and by the FinishWrite of that
+  // write, before it clears writing_. Not guarded by mu_.
+  //
+  // The deliveries of the batch being built (empty otherwise).
+  std::vector<Item> taking_;
   // The events lent to the write in flight.
-  std::vector<EventPtr> in_flight_ ABSL_GUARDED_BY(mu_);
+  std::vector<EventPtr> lent_;
   // The last write's batch message, cleared, kept for the next one: its
   // Delivered elements and their repeated fields are reused, so a batch
   // costs no allocation per notification.
-  std::unique_ptr<v1::NotificationBatch> spare_batch_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<v1::NotificationBatch> spare_batch_;
+
+  // Deliveries in the write in flight (for Stats).
+  size_t in_flight_count_ ABSL_GUARDED_BY(mu_) = 0;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool wake_owed_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
