@@ -291,10 +291,11 @@ class Outbox {
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   size_t peak_queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   size_t pending_control_ ABSL_GUARDED_BY(mu_) = 0;
-  // The writer's own state, touched only by the one writer: by a TakeWrite
-  // that returns true, after it set writing_ (a concurrent TakeWrite then
-  // returns false without touching it), and by the FinishWrite of that
-  // write, before it clears writing_. Not guarded by mu_.
+  // The writer's own state, not guarded by mu_: touched only by a TakeWrite
+  // that found writing_ false (it fills taking_ in the critical section
+  // where it sets writing_, and builds after unlocking; any other TakeWrite
+  // then returns false without touching it), and by the FinishWrite of that
+  // write, before it clears writing_.
   //
   // The deliveries of the batch being built (empty otherwise).
   std::vector<Item> taking_;
