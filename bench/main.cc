@@ -521,9 +521,13 @@ int RunDriver(int argc, char** argv) {
   if (!stall.empty()) std::printf("\n%s\n", stall.c_str());
   std::printf(
       "\nFigures are medians of %d run(s) on a shared 2-core machine; absolute "
-      "values drift between runs, ratios less so. × ref: ratio to the faster "
-      "64-per-message v1.NotificationBatch baseline (paced rows have none: "
-      "their rate is the publisher's). Throughput: notifications counted in "
+      "values drift between runs, ratios less so. Runs go in rounds (each "
+      "round runs every row once, in this order), so that every row's runs "
+      "spread over the whole benchmark. × ref: the median over rounds of the "
+      "row's figure over the same round's faster 64-per-message "
+      "v1.NotificationBatch baseline (by median), the range of those ratios "
+      "in the notes (paced rows have none: their rate is the publisher's). "
+      "Throughput: notifications counted in "
       "the client's sinks over the time from the first OnNotify to the end "
       "marker's (published after the measured ones; the sinks read the "
       "clock only there and, in latency rows, once per call). Latency: "

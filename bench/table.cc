@@ -80,9 +80,9 @@ void PrintHeader(int argc, char** argv) {
 // a run lost notifications.
 bool RunRows(std::vector<Row>& rows, int runs) {
   bool ok = true;
-  for (Row& row : rows) {
-    if (!row.run) continue;
-    for (int r = 0; r < runs; ++r) {
+  for (int r = 0; r < runs; ++r) {
+    for (Row& row : rows) {
+      if (!row.run) continue;
       std::fprintf(stderr, "[bench] %s: run %d/%d\n", row.name.c_str(), r + 1,
                    runs);
       absl::StatusOr<Sample> s = row.run();
@@ -95,11 +95,35 @@ bool RunRows(std::vector<Row>& rows, int runs) {
       }
       if (!s->valid()) ok = false;
       row.samples.push_back(*s);
+      row.rounds.push_back(r);
     }
-    if (row.samples.empty()) ok = false;
+  }
+  for (const Row& row : rows) {
+    if (row.run && row.samples.empty()) ok = false;
   }
   return ok;
 }
+
+namespace {
+
+// The row's figure over the reference's, per round where both have a valid
+// sample.
+std::vector<double> RoundRatios(const Row& row, const Row& reference) {
+  std::vector<double> ratios;
+  for (size_t i = 0; i < row.samples.size(); ++i) {
+    if (!row.samples[i].valid()) continue;
+    for (size_t j = 0; j < reference.samples.size(); ++j) {
+      if (reference.rounds[j] == row.rounds[i] &&
+          reference.samples[j].valid() && reference.samples[j].value > 0) {
+        ratios.push_back(row.samples[i].value / reference.samples[j].value);
+        break;
+      }
+    }
+  }
+  return ratios;
+}
+
+}  // namespace
 
 void PrintTable(const std::vector<Row>& rows, int runs) {
   // The reference: the faster 64-per-message baseline.
@@ -189,10 +213,18 @@ void PrintTable(const std::vector<Row>& rows, int runs) {
     }
     const double value = median_of(row, &Sample::value);
     // A paced row's rate is the publisher's, not a capacity: no ratio.
-    std::string ratio = reference > 0 && !row.latency && !row.no_ratio
-                            ? absl::StrFormat("%.2f", value / reference)
-                            : "—";
-    if (&row == reference_row) ratio = "1.00 (ref)";
+    std::string ratio = "—";
+    if (reference_row != nullptr && !row.latency && !row.no_ratio) {
+      std::vector<double> ratios = RoundRatios(row, *reference_row);
+      if (&row == reference_row) {
+        ratio = "1.00 (ref)";
+      } else if (!ratios.empty()) {
+        ratio = absl::StrFormat("%.2f", Median(ratios));
+        const auto [lo, hi] = std::minmax_element(ratios.begin(), ratios.end());
+        note = absl::StrCat(
+            note, absl::StrFormat("; × ref per round %.2f–%.2f", *lo, *hi));
+      }
+    }
     std::string p50 = "", p99 = "", p999 = "";
     if (row.latency) {
       p50 = Fmt(median_of(row, &Sample::p50));

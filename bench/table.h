@@ -27,8 +27,10 @@ struct Row {
   std::function<std::string(double)> extra2_note;
   // What the CPU figures of the notes are per.
   std::string cpu_per = "notification";
-  // Filled by the driver.
+  // Filled by the driver: the valid and invalid samples, and for each the
+  // round (0 .. runs-1) it came from.
   std::vector<Sample> samples;
+  std::vector<int> rounds;
   std::vector<std::string> errors;
 };
 
@@ -38,12 +40,18 @@ std::string Grouped(double v);
 // The header: command line, date, machine, load, gRPC version, payload.
 void PrintHeader(int argc, char** argv);
 
-// Runs every measured row `runs` times (progress on stderr); false when a
-// measured row has no valid figure or a run lost notifications.
+// Runs every measured row `runs` times, in rounds: each round runs every
+// row once, in order, so that every row's runs spread over the whole
+// benchmark and meet the same drift of the machine (progress on stderr).
+// A row whose run consumes a sample its predecessor's run left (the stall,
+// scale and store pairs) still runs right after it. False when a measured
+// row has no valid figure or a run lost notifications.
 bool RunRows(std::vector<Row>& rows, int runs);
 
-// The Markdown table: medians of the valid runs, ratios to the faster
-// 64-per-message baseline, peak RSS, notes; then how to read it.
+// The Markdown table: medians of the valid runs; × ref, the median over
+// rounds of the row's figure over the reference's in the same round (the
+// reference: the faster 64-per-message baseline by median), with the range
+// of those per-round ratios in the notes; peak RSS; notes.
 void PrintTable(const std::vector<Row>& rows, int runs);
 
 }  // namespace mapinotify::bench
