@@ -182,15 +182,15 @@ class DispatchConnection final : public ReadySource {
       if (lost) {
         ++resyncs_;
         counters_->resyncs_issued.fetch_add(1, std::memory_order_relaxed);
-        CallSinkLocked(std::vector<Delivery>{
-            Dispatcher::ResyncSignal(table_target_, reason)});
+        CallSinkLocked(
+            DeliveryList{Dispatcher::ResyncSignal(table_target_, reason)});
       }
       for (Pending& pending : work) {
         if (removed_) break;  // The fence, re-checked before every call.
         if (pending.resync) {
           ++resyncs_;
           counters_->resyncs_issued.fetch_add(1, std::memory_order_relaxed);
-          CallSinkLocked(std::vector<Delivery>{
+          CallSinkLocked(DeliveryList{
               Dispatcher::ResyncSignal(table_target_, pending.reason)});
           continue;
         }
@@ -230,7 +230,7 @@ class DispatchConnection final : public ReadySource {
  private:
   // A batch, or (resync) the marker of a server-sent resync.
   struct Pending {
-    std::vector<Delivery> items;
+    DeliveryList items;
     size_t bytes = 0;
     bool resync = false;
     std::string reason;
@@ -263,8 +263,7 @@ class DispatchConnection final : public ReadySource {
 
   // Calls the sink with `items` with mu_ released around the call.
   // REQUIRES: !removed_ (so sink_ is set).
-  void CallSinkLocked(std::vector<Delivery> items)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void CallSinkLocked(DeliveryList items) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     AdviseSink* sink = sink_.get();  // Kept alive: in_call_ > 0.
     ++in_call_;
     ++calls_;

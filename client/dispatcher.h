@@ -37,7 +37,7 @@ struct DispatcherOptions {
 // wire message carried them: delivered in ONE OnNotify call.
 struct DeliveryGroup {
   ConnectionId connection = 0;
-  std::vector<Delivery> deliveries;  // In sequence order; moved from.
+  DeliveryList deliveries;  // In sequence order; moved from.
   // What the group costs against max_queued_bytes: the caller passes the
   // wire size of the notifications (cheap and proportional to the memory
   // they hold).

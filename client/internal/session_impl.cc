@@ -1,7 +1,9 @@
 #include "client/internal/session_impl.h"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -45,6 +47,12 @@ absl::Status FromWire(const v1::ConnectionStatus& status) {
 // The status a stream ended with, as the session reports it.
 absl::Status EndStatus(const absl::Status& status) {
   return status.ok() ? absl::UnavailableError("the stream ended") : status;
+}
+
+// True when `a` and `b` are for the same connections, in the same order.
+bool SameConnections(const v1::Delivered& a, const v1::Delivered& b) {
+  return std::equal(a.connections().begin(), a.connections().end(),
+                    b.connections().begin(), b.connections().end());
 }
 
 }  // namespace
@@ -444,17 +452,35 @@ void Session::Impl::OnResponse(v1::SubscribeResponse& response) {
       // The strings move out of the message (it is not read again but for
       // its sequence, connections and ends_batch).
       v1::NotificationBatch& batch = *response.mutable_batch();
+      const int n = batch.notifications_size();
       ParsedList parsed;
-      parsed.reserve(batch.notifications_size());
-      for (v1::Delivered& d : *batch.mutable_notifications()) {
+      parsed.reserve(n);
+      // The values of a run of consecutive notifications for the same
+      // connections share one allocation (Delivery). A connection's queue
+      // that holds one of a run holds, and is charged for, the rest of the
+      // run that it takes: beyond its charge it pins at most the part of
+      // one wire message it was already given (or skipped as a replay), so
+      // the queue bounds still bound the memory.
+      std::shared_ptr<std::vector<Notification>> run;
+      size_t run_next = 0;
+      for (int i = 0; i < n; ++i) {
+        v1::Delivered& d = *batch.mutable_notifications(i);
+        if (run == nullptr || run_next == run->size()) {
+          int end = i + 1;
+          while (end < n && SameConnections(batch.notifications(end), d)) {
+            ++end;
+          }
+          run = std::make_shared<std::vector<Notification>>(end - i);
+          run_next = 0;
+        }
+        Notification* value = &(*run)[run_next++];  // Filled in place.
         Parsed& p = parsed.emplace_back();
         // Parsed messages have no cached size; this walks the message once.
         p.bytes = d.notification().ByteSizeLong();
-        auto value = std::make_shared<Notification>();  // Filled in place.
         absl::Status status =
-            internal::TakeFromProto(d.mutable_notification(), value.get());
+            internal::TakeFromProto(d.mutable_notification(), value);
         if (status.ok()) {
-          p.value = std::move(value);
+          p.value = std::shared_ptr<const Notification>(run, value);
         } else {
           p.value = std::move(status);
         }

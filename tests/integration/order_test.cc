@@ -131,5 +131,59 @@ TEST(Order, OneOperationIsOneOnNotifyCall) {
   }
 }
 
+// One operation whose notifications alternate between two folders, watched
+// by a connection on each folder and a store-wide one: consecutive
+// notifications of a wire message are for different connections (the
+// client parses each run of them into its own allocation), and every sink
+// still gets exactly its own, with their values, in one call.
+TEST(Order, OneOperationAlternatingFoldersGivesEachConnectionItsOwn) {
+  constexpr int kPerFolder = 150;  // 300 in all: several wire messages.
+  auto server = StartServer();
+  auto session = Session::Open(server->target(), RoomySession());
+  ASSERT_TRUE(session.ok()) << session.status();
+  const EntryId folders[2] = {MakeFolder(server.get(), "a"),
+                              MakeFolder(server.get(), "b")};
+  std::shared_ptr<RecordingSink> sinks[2] = {std::make_shared<RecordingSink>(),
+                                             std::make_shared<RecordingSink>()};
+  for (int f = 0; f < 2; ++f) {
+    ASSERT_TRUE((*session)
+                    ->Advise(AdviseTarget::Entry(folders[f]),
+                             fnevObjectModified, sinks[f])
+                    .ok());
+  }
+  auto all = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(
+      (*session)->Advise(AdviseTarget::Store(), fnevObjectModified, all).ok());
+
+  std::vector<server::PublishItem> items;
+  for (int i = 0; i < kPerFolder; ++i) {
+    for (int f = 0; f < 2; ++f) items.push_back(ObjectModified(folders[f], i));
+  }
+  server->hub()->Publish(std::move(items));
+
+  ASSERT_TRUE(all->WaitForCount(2 * kPerFolder));
+  const std::vector<Seen> store_wide = all->seen();
+  ASSERT_EQ(store_wide.size(), 2u * kPerFolder);
+  EXPECT_EQ(all->calls(), 1u);
+  for (int i = 0; i < 2 * kPerFolder; ++i) {
+    ASSERT_EQ(store_wide[i].notification->object()->parent_id, folders[i % 2]);
+    ASSERT_EQ(store_wide[i].notification->object()->entry_id,
+              absl::StrCat("msg-", i / 2));
+  }
+  for (int f = 0; f < 2; ++f) {
+    ASSERT_TRUE(sinks[f]->WaitForCount(kPerFolder));
+    const std::vector<Seen> seen = sinks[f]->seen();
+    ASSERT_EQ(seen.size(), static_cast<size_t>(kPerFolder));
+    EXPECT_EQ(sinks[f]->calls(), 1u);
+    for (int i = 0; i < kPerFolder; ++i) {
+      ASSERT_EQ(seen[i].notification->object()->parent_id, folders[f]);
+      ASSERT_EQ(seen[i].notification->object()->entry_id,
+                absl::StrCat("msg-", i));
+      // The store-wide connection got the very same value (shared).
+      ASSERT_EQ(seen[i].notification, store_wide[2 * i + f].notification);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mapinotify::testing

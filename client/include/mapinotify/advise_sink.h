@@ -4,11 +4,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "mapinotify/notification.h"
 
 namespace mapinotify {
@@ -18,11 +22,18 @@ using ConnectionId = uint64_t;
 
 // One notification as delivered: its server sequence number and the shared,
 // immutable value. A notification the library makes itself (the resync
-// signal) has sequence 0.
+// signal) has sequence 0. Notifications that arrived in one wire message
+// for the same advise connections may share one allocation: keeping one of
+// them past OnNotify keeps that allocation (at most one wire message's
+// notifications) until it is released.
 struct Delivery {
   uint64_t sequence = 0;
   std::shared_ptr<const Notification> notification;
 };
+
+// The deliveries of one OnNotify call; one is held inline (an operation of
+// a single notification, the common case, allocates no list).
+using DeliveryList = absl::InlinedVector<Delivery, 1>;
 
 // The notifications of one operation for one connection, in sequence order:
 // what MAPI passes to OnNotify as (cNotif, lpNotifications). Thread-compatible
@@ -30,8 +41,17 @@ struct Delivery {
 class NotificationBatch {
  public:
   NotificationBatch() = default;
-  NotificationBatch(ConnectionId connection, std::vector<Delivery> items)
+  NotificationBatch(ConnectionId connection, DeliveryList items)
       : connection_(connection), items_(std::move(items)) {}
+  // From a std::vector (a template, so that a braced list picks the
+  // DeliveryList constructor).
+  template <
+      typename Vector,
+      std::enable_if_t<std::is_same_v<Vector, std::vector<Delivery>>, int> = 0>
+  NotificationBatch(ConnectionId connection, Vector items)
+      : connection_(connection),
+        items_(std::make_move_iterator(items.begin()),
+               std::make_move_iterator(items.end())) {}
 
   // The connection the batch is delivered for.
   ConnectionId connection() const { return connection_; }
@@ -44,11 +64,11 @@ class NotificationBatch {
   }
   // The sequence number of notification i (0 for the resync signal).
   uint64_t sequence(size_t i) const { return items_[i].sequence; }
-  const std::vector<Delivery>& items() const { return items_; }
+  absl::Span<const Delivery> items() const { return items_; }
 
  private:
   ConnectionId connection_ = 0;
-  std::vector<Delivery> items_;
+  DeliveryList items_;
 };
 
 // IMAPIAdviseSink. Implementations are called by the library on the thread
