@@ -356,6 +356,23 @@ int RunDriver(int argc, char** argv) {
                               fanout_model, " model, ", fanout_s, " s");
       row.run = [=] { return RunPaced(fanout_model, spread, rate, fanout_s); };
       rows.push_back(std::move(row));
+      if (n > static_cast<int>(spread.size())) {
+        // The same server and streams, read by the generated stub alone:
+        // what is left of the latency without the client library.
+        Row stub;
+        stub.name = absl::StrCat("Fan-out: ", Grouped(n), " stream(s) at ",
+                                 Grouped(rate),
+                                 " notif/s, read by the generated stub "
+                                 "(no client library)");
+        stub.unit = "deliveries/s";
+        stub.latency = true;
+        stub.note = absl::StrCat(spread.size(),
+                                 " client process(es), each stream a "
+                                 "Subscribe call that parses and counts, ",
+                                 fanout_s, " s");
+        stub.run = [=] { return RunPaced("stub", spread, rate, fanout_s); };
+        rows.push_back(std::move(stub));
+      }
       if (n > static_cast<int>(spread.size()) && n % spread.size() == 0) {
         // The same connections, one stream per client process: a session
         // per process with many connections (each its own sink), and bare
@@ -584,6 +601,9 @@ int main(int argc, char** argv) {
   }
   if (role == "raw_fanout_client") {
     return mapinotify::bench::RunRawFanoutClient();
+  }
+  if (role == "stub_fanout_client") {
+    return mapinotify::bench::RunStubFanoutClient();
   }
   if (role == "server") return mapinotify::bench::RunServer();
   if (role == "client") return mapinotify::bench::RunClient();

@@ -67,6 +67,15 @@ int RunRawFanoutServer();
 // connection id, each connection expected to get --expect.
 int RunRawFanoutClient();
 
+// --sessions Notifications.Subscribe calls on one channel to --target
+// (mapinotify's server), through the generated stub alone: each advises
+// connection 1 on the benchmark folder with the client role's mask, then
+// reads, counting and timing every notification as the client role's sink
+// does. Prints "advised" once every call has its answer, then waits for
+// every call's end marker (or its end) and prints the client role's result
+// line (resyncs always 0), each call expected to get --expect.
+int RunStubFanoutClient();
+
 // mapinotifyd in-process (Server + Hub). Prints "ready port=<p>", then
 // serves commands from stdin until EOF:
 //   publish count=<n> per_call=<k> rate=<per second, 0 = unpaced>

@@ -19,6 +19,7 @@
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "bench/batch_tally.h"
 #include "bench/payload.h"
 #include "bench/proc.h"
 #include "bench/roles.h"
@@ -184,18 +185,15 @@ double Publish(FanoutService* service, uint64_t count, uint64_t rate) {
   return static_cast<double>(end - start) / 1e9;
 }
 
-// Reads one Subscribe call. `subscribed` counts down at the first message
-// (or the end of a call that never got one); `ended` at the end marker (or
-// the end of a call without it). Reactions of one call never overlap, so
-// the counters below need no lock; they are read after `ended`.
+// Reads one RawFanout.Subscribe call: ready at its first (empty) message.
 class FanoutReader final
-    : public grpc::ClientReadReactor<v1::NotificationBatch> {
+    : public TallyingReader<grpc::ClientReadReactor<v1::NotificationBatch>> {
  public:
   // `connections`: as RawFanoutRequest.connections; every notification
   // counts (and is timed) once per connection id it carries.
   FanoutReader(RawFanout::Stub* stub, uint32_t connections,
-               absl::BlockingCounter* subscribed, absl::BlockingCounter* ended)
-      : subscribed_(subscribed), ended_counter_(ended) {
+               absl::BlockingCounter* ready, absl::BlockingCounter* ended)
+      : TallyingReader(ready, ended) {
     request_.set_connections(connections);
     stub->async()->Subscribe(&context_, &request_, this);
     StartRead(&message_);
@@ -204,63 +202,14 @@ class FanoutReader final
 
   void OnReadDone(bool ok) override {
     if (!ok) return;  // OnDone follows.
-    if (!subscribed_seen_) {
-      subscribed_seen_ = true;
-      subscribed_->DecrementCount();
-    }
-    const int64_t now = MonotonicNanos();
-    for (const v1::Delivered& d : message_.notifications()) {
-      if (IsEndMarker(d.notification())) {
-        if (!ended_) {
-          ended_ = true;
-          if (received_ > 0) last_ns_ = MonotonicNanos();
-          ended_counter_->DecrementCount();
-        }
-        continue;
-      }
-      const int64_t latency = now - StampOf(d.notification());
-      for (int c = 0; c < d.connections_size(); ++c) {
-        ++received_;
-        histogram_.Add(latency);
-      }
-      if (first_ns_ == 0) first_ns_ = now;
-    }
-    if (!ended_) StartRead(&message_);
+    tally_.Ready();
+    tally_.Add(message_);
+    if (!tally_.ended()) StartRead(&message_);
   }
-
-  void OnDone(const grpc::Status& /*status*/) override {
-    if (!subscribed_seen_) {
-      subscribed_seen_ = true;
-      subscribed_->DecrementCount();
-    }
-    if (!ended_) {
-      unfinished_ = true;
-      ended_counter_->DecrementCount();
-    }
-    done_.Notify();
-  }
-
-  // Cancels the call (the server then finishes it) and waits for OnDone.
-  void Stop() {
-    context_.TryCancel();
-    done_.WaitForNotification();
-  }
-
-  uint64_t received_ = 0;
-  int64_t first_ns_ = 0;
-  int64_t last_ns_ = 0;
-  bool ended_ = false;
-  bool unfinished_ = false;
-  Histogram histogram_;
 
  private:
-  absl::BlockingCounter* const subscribed_;
-  absl::BlockingCounter* const ended_counter_;
-  grpc::ClientContext context_;
   RawFanoutRequest request_;
   v1::NotificationBatch message_;
-  bool subscribed_seen_ = false;
-  absl::Notification done_;
 };
 
 }  // namespace
@@ -291,37 +240,21 @@ int RunRawFanoutServer() {
 
 int RunRawFanoutClient() {
   const std::string target = absl::GetFlag(FLAGS_target);
-  const int streams = absl::GetFlag(FLAGS_sessions);
   const uint32_t connections =
       static_cast<uint32_t>(std::max(1, absl::GetFlag(FLAGS_connections)));
-  // Per call: each of its connections expects --expect.
-  const uint64_t expect = absl::GetFlag(FLAGS_expect) * connections;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(4 << 20);
   std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
       target, grpc::InsecureChannelCredentials(), args);
   std::unique_ptr<RawFanout::Stub> stub = RawFanout::NewStub(channel);
-  absl::BlockingCounter subscribed(streams);
-  absl::BlockingCounter ended(streams);
-  std::vector<std::unique_ptr<FanoutReader>> readers;
-  for (int i = 0; i < streams; ++i) {
-    readers.push_back(std::make_unique<FanoutReader>(stub.get(), connections,
-                                                     &subscribed, &ended));
-  }
-  subscribed.Wait();
-  std::printf("advised\n");
-  std::fflush(stdout);
-  ended.Wait();
-  const int tcp = CountTcpConnections(target);
-  for (auto& reader : readers) reader->Stop();
-
-  ClientResult result;
-  for (const auto& r : readers) {
-    result.Add(r->received_, expect, 0, !r->unfinished_, r->first_ns_,
-               r->last_ns_, r->histogram_);
-  }
-  result.Print(tcp);
-  return 0;
+  // Per call: each of its connections expects --expect.
+  return RunReaders<FanoutReader>(
+      target, absl::GetFlag(FLAGS_sessions),
+      absl::GetFlag(FLAGS_expect) * connections,
+      [&](absl::BlockingCounter* ready, absl::BlockingCounter* ended) {
+        return std::make_unique<FanoutReader>(stub.get(), connections, ready,
+                                              ended);
+      });
 }
 
 }  // namespace mapinotify::bench

@@ -82,6 +82,9 @@ struct Setup {
   // The bare gRPC fan-out baseline's roles instead of mapinotify's (they
   // take only the publish and the client counts; `model` is ignored).
   bool raw_fanout = false;
+  // mapinotify's server, its streams read by the generated stub instead of
+  // the client library (the stub_fanout_client role; `model` is ignored).
+  bool stub_fanout = false;
   // Connections per session (mapinotify), or connection ids per
   // notification of each call (raw_fanout).
   int connections = 1;
@@ -130,17 +133,19 @@ absl::StatusOr<Outcome> RunMapinotify(const Setup& setup) {
   }
   std::vector<std::unique_ptr<Child>> clients;
   for (int sessions : setup.sessions_per_client) {
-    auto client = Child::Spawn(
-        {setup.raw_fanout ? "--role=raw_fanout_client" : "--role=client",
-         absl::StrCat("--target=127.0.0.1:", *port),
-         absl::StrCat("--model=", setup.model),
-         absl::StrCat("--sessions=", sessions),
-         absl::StrCat("--expect=", setup.count),
-         absl::StrCat("--max_queued=", setup.max_queued),
-         absl::StrCat("--record_latency=",
-                      setup.record_latency ? "true" : "false"),
-         absl::StrCat("--deadline_s=", deadline_s),
-         absl::StrCat("--connections=", setup.connections)});
+    auto client =
+        Child::Spawn({setup.raw_fanout    ? "--role=raw_fanout_client"
+                      : setup.stub_fanout ? "--role=stub_fanout_client"
+                                          : "--role=client",
+                      absl::StrCat("--target=127.0.0.1:", *port),
+                      absl::StrCat("--model=", setup.model),
+                      absl::StrCat("--sessions=", sessions),
+                      absl::StrCat("--expect=", setup.count),
+                      absl::StrCat("--max_queued=", setup.max_queued),
+                      absl::StrCat("--record_latency=",
+                                   setup.record_latency ? "true" : "false"),
+                      absl::StrCat("--deadline_s=", deadline_s),
+                      absl::StrCat("--connections=", setup.connections)});
     if (!client.ok()) return client.status();
     clients.push_back(*std::move(client));
   }
@@ -246,6 +251,7 @@ absl::StatusOr<Sample> RunPaced(const std::string& model,
   Setup setup;
   setup.model = model;
   setup.raw_fanout = model == "raw";
+  setup.stub_fanout = model == "stub";
   setup.connections = connections;
   setup.sessions_per_client = std::move(sessions);
   setup.rate = rate;

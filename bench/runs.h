@@ -53,7 +53,9 @@ absl::StatusOr<Sample> RunThroughput(const std::string& model, uint64_t count,
 // client process i; latency recorded. `model` "raw": the bare gRPC fan-out
 // baseline instead (the raw_fanout roles): sessions[i] Subscribe calls in
 // client process i, each notification carrying `connections` connection
-// ids (counted as that many deliveries).
+// ids (counted as that many deliveries). `model` "stub": mapinotify's
+// server with sessions[i] generated-stub Subscribe calls in client process
+// i (the stub_fanout_client role; `connections` ignored).
 absl::StatusOr<Sample> RunPaced(const std::string& model,
                                 std::vector<int> sessions, uint64_t rate,
                                 double seconds, int connections = 1);
