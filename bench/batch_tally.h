@@ -36,7 +36,8 @@ class BatchTally {
   // Counts `batch` (the clock read once, as the raw baseline reads it once
   // per message), each notification once per connection id it carries.
   void Add(const v1::NotificationBatch& batch);
-  // The end marker came: the call need not read again.
+  // The end marker came (or, after Done, the call ended without it): the
+  // call need not read again.
   bool ended() const { return ended_seen_; }
   // From OnDone: the call is over.
   void Done();
@@ -47,8 +48,8 @@ class BatchTally {
   absl::BlockingCounter* const ready_;
   absl::BlockingCounter* const ended_;
   bool ready_seen_ = false;
-  bool ended_seen_ = false;  // The end marker came.
-  bool unfinished_ = false;  // The call ended without it.
+  bool ended_seen_ = false;  // `ended` counted down (marker or Done).
+  bool unfinished_ = false;  // The call ended without the marker.
   uint64_t received_ = 0;
   int64_t first_ns_ = 0;  // Clock at the first message that counted.
   int64_t last_ns_ = 0;   // Clock at the end marker.
