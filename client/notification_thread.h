@@ -1,10 +1,11 @@
 // NotificationThread: a library-owned thread running its own MessageLoop,
-// on which a kNotificationThread session's sinks run.
+// on which kNotificationThread sessions' sinks run. As MAPI's
+// MAPI_MULTITHREAD_NOTIFICATIONS gives a process one notification thread,
+// every kNotificationThread session of the process shares one (Shared()).
 #ifndef MAPINOTIFY_CLIENT_NOTIFICATION_THREAD_H_
 #define MAPINOTIFY_CLIENT_NOTIFICATION_THREAD_H_
 
 #include <memory>
-#include <string>
 #include <thread>
 
 #include "client/loop_core.h"
@@ -13,10 +14,17 @@ namespace mapinotify {
 namespace internal {
 
 // Starts a thread that owns a MessageLoop and runs it until destruction.
-// Thread-compatible (construct and destroy on one thread); core() and
-// thread_id() are constant and may be used from any thread.
+// Thread-compatible: whoever drops the last reference destroys it (any
+// thread, the notification thread included); core() and thread_id() are
+// constant and may be used from any thread.
 class NotificationThread {
  public:
+  // The process's notification thread: started by the first caller, shared
+  // by every caller while one of them holds it, and ended (~NotificationThread)
+  // when the last holder releases it; a later call starts a new one.
+  // Thread-safe.
+  static std::shared_ptr<NotificationThread> Shared();
+
   // Returns once the thread's loop exists (core() is usable).
   NotificationThread();
   // Quits the loop and joins the thread; the work still pending is discarded

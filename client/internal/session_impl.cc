@@ -109,8 +109,7 @@ absl::StatusOr<std::unique_ptr<Session::Impl>> Session::Impl::Open(
   std::unique_ptr<Impl> impl(
       new Impl(std::move(options), std::move(channel), connect_timeout));
   if (loop == nullptr) {
-    impl->notification_thread_ =
-        std::make_unique<internal::NotificationThread>();
+    impl->notification_thread_ = internal::NotificationThread::Shared();
     loop = impl->notification_thread_->core();
   }
   if (impl->options_.state_sink != nullptr) {
@@ -183,7 +182,8 @@ Session::Impl::~Impl() {
   if (reconnect_thread_.joinable()) reconnect_thread_.join();
   if (state_notifier_ != nullptr) state_notifier_->Close();
   // Fence every connection (no sink runs after this), then close the
-  // stream, then stop the notification thread.
+  // stream, then release the notification thread (the last session to
+  // release it stops it).
   if (dispatcher_ != nullptr) {
     std::vector<ConnectionId> all;
     {

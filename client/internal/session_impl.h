@@ -176,9 +176,11 @@ class Session::Impl final : public internal::StreamHandler {
   // Shared with every MsgStore and Message of the session; closed when the
   // session is destroyed.
   const std::shared_ptr<internal::StoreClient> store_client_;
-  // Set in Open, then constant. Declared before the dispatcher: the
-  // dispatcher's sinks run on its loop.
-  std::unique_ptr<internal::NotificationThread> notification_thread_;
+  // kNotificationThread: this session's hold on the process's notification
+  // thread (NotificationThread::Shared); null for kInitThread. Set in Open,
+  // then constant. Declared before the dispatcher: the dispatcher's sinks
+  // run on its loop.
+  std::shared_ptr<internal::NotificationThread> notification_thread_;
   std::unique_ptr<internal::Dispatcher> dispatcher_;
   std::shared_ptr<internal::StateNotifier> state_notifier_;  // May be null.
   std::thread reconnect_thread_;  // Started by Open; joined by ~Impl.

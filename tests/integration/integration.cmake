@@ -9,7 +9,8 @@ target_link_libraries(mapinotify_integration_util
          absl::synchronization)
 mapinotify_warnings(mapinotify_integration_util)
 
-foreach(t thread_matrix order unadvise reentrancy overflow bad_input
+foreach(t thread_matrix notification_thread order unadvise reentrancy
+          overflow bad_input
           health_reflection shutdown store_matrix store_props store_threads
           store_errors store_slow_subscriber store_stress
           table_views table_threads table_notify table_mirror

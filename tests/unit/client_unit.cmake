@@ -28,3 +28,7 @@ mapinotify_add_test(state_notifier_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/state_notifier_test.cc
   LIBS mapinotify_client_core
   LABELS unit tsan)
+mapinotify_add_test(shared_notification_thread_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/shared_notification_thread_test.cc
+  LIBS mapinotify_client_core
+  LABELS unit tsan)

@@ -25,7 +25,11 @@ enum class ThreadingModel {
   // runs its MessageLoop (Run / RunUntilIdle / DispatchNotifications, or its
   // fd() in the application's own event loop).
   kInitThread,
-  // MAPI_MULTITHREAD_NOTIFICATIONS: on one thread the library owns.
+  // MAPI_MULTITHREAD_NOTIFICATIONS: on one thread the library owns. As in
+  // MAPI, it is one thread per process: every kNotificationThread session of
+  // the process runs its sinks on it, one call at a time, so a sink that
+  // blocks holds up the other sessions' sinks too. It starts with the first
+  // such session and ends with the last one.
   kNotificationThread,
 };
 
