@@ -95,6 +95,12 @@ void RunCuts(size_t max_items) {
   ASSERT_TRUE(on_f->WaitForSequence(seq_f.back(), absl::Seconds(60)));
   ASSERT_TRUE(on_g->WaitForSequence(seq_g.back(), absl::Seconds(60)));
   const absl::Duration took = absl::Now() - start;
+  // The last reconnection's kConnected is reported by its own loop source,
+  // not in order with the notifications (SessionStateSink): the replay after
+  // the last cut can reach the sinks before it. Wait for it, so that the
+  // transitions and the reconnect count below are complete.
+  ASSERT_TRUE(states->WaitForConnected(kCuts, absl::Seconds(30)))
+      << "the session did not report its last reconnection";
 
   const server::Hub::Stats hub = server->hub()->GetStats();
   const SessionStats stats = (*session)->stats();

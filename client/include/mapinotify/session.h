@@ -102,9 +102,11 @@ struct ReconnectOptions {
 // (kNotificationThread) — never on a gRPC thread and never with a library
 // lock held; so it may call any library function. Called once per transition
 // after Open returned (the state at Open is kConnected and is not reported),
-// in the order of the transitions, one call at a time. If more than 64
-// transitions wait for a loop that is not pumped, the intermediate ones are
-// coalesced; the last one reported is always the latest. Never called once
+// in the order of the transitions, one call at a time. Not ordered with the
+// advise sinks' calls: after a reconnection, replayed notifications may reach
+// their sinks before kConnected is reported. If more than 64 transitions
+// wait for a loop that is not pumped, the intermediate ones are coalesced;
+// the last one reported is always the latest. Never called once
 // ~Session has returned; ~Session must not run inside this callback. When the
 // kInitThread loop is destroyed before the session, transitions are no
 // longer reported.
