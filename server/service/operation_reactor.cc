@@ -35,6 +35,8 @@ void OpToWire(const internal::ProgressOp& op, v1::ProgressCall* call) {
 SCODE OperationReactor::WireProgress::Progress(ULONG value, ULONG count,
                                                ULONG total) {
   reactor_->QueueProgress(internal::ProgressOp::Progress(value, count, total));
+  const auto& hook = reactor_->runner_->options().progress_hook;
+  if (hook) hook(value, reactor_->cancelled_);
   return reactor_->cancel_.load(std::memory_order_acquire) ? MAPI_E_USER_CANCEL
                                                            : S_OK;
 }
@@ -113,7 +115,7 @@ void OperationReactor::OnReadDone(bool ok) {
     return;
   }
   if (request_.kind_case() == v1::OperationRequest::kCancel) {
-    cancel_.store(true, std::memory_order_release);
+    CancelOperation();
     ReadNext();
     return;
   }
@@ -129,7 +131,7 @@ void OperationReactor::OnReadDone(bool ok) {
               : "RunOperation: a message with neither start nor cancel");
     }
   }
-  cancel_.store(true, std::memory_order_release);
+  CancelOperation();
 }
 
 void OperationReactor::OnStart() {
@@ -276,15 +278,17 @@ void OperationReactor::OnWriteDone(bool ok) {
       pending_.Clear();
     }
   }
-  if (!ok) cancel_.store(true, std::memory_order_release);
+  if (!ok) CancelOperation();
   Flush();
 }
 
-void OperationReactor::OnCancel() {
-  cancel_.store(true, std::memory_order_release);
-}
+void OperationReactor::OnCancel() { CancelOperation(); }
 
 void OperationReactor::OnDone() { self_.reset(); }
+
+void OperationReactor::CancelOperation() {
+  if (!cancel_.exchange(true, std::memory_order_acq_rel)) cancelled_.Notify();
+}
 
 void OperationReactor::FinishWith(absl::Status status) {
   {

@@ -44,6 +44,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/internal/progress_ops.h"
 #include "mapinotify/progress.h"
@@ -100,6 +101,9 @@ class OperationReactor final
 
   enum class Phase { kAwaitStart, kRunning, kStopped };
 
+  // Makes the store's next Progress call answer MAPI_E_USER_CANCEL.
+  // Idempotent; lock-free (any thread).
+  void CancelOperation();
   // Reads the next request unless the call is finishing (then nothing).
   void ReadNext() ABSL_LOCKS_EXCLUDED(mu_);
   // Handles the first request: the start.
@@ -134,8 +138,11 @@ class OperationReactor final
   // Writer side: touched only by whoever holds the in-flight write.
   v1::OperationResponse response_;
 
-  // Read by WireProgress::Progress without mu_.
+  // Read by WireProgress::Progress without mu_. Set only by CancelOperation().
   std::atomic<bool> cancel_{false};
+  // Notified by the CancelOperation() that set cancel_
+  // (Options::progress_hook).
+  absl::Notification cancelled_;
 
   absl::Mutex mu_;
   Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kAwaitStart;

@@ -18,6 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -48,6 +49,15 @@ class OperationRunner {
     // result go as soon as the operation stopped). A progress display needs
     // no more, and each message costs a gRPC write on both sides.
     absl::Duration progress_interval = absl::Milliseconds(10);
+    // Testing only; null in production. Called by an operation's progress
+    // object after each Progress(value, ...) call was queued for the client
+    // and before the client's cancel is read for its answer: on the
+    // operation's thread, under the store's lock, so it must not call the
+    // store. `cancelled` is notified once the client's cancel arrived (or
+    // the call was cancelled). A test holds an operation at one item with
+    // it until the client has answered that item (operation_progress_test).
+    std::function<void(uint32_t value, const absl::Notification& cancelled)>
+        progress_hook;
   };
 
   explicit OperationRunner(Options options);

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -304,13 +305,63 @@ class ObjectLog : public AdviseSink {
   std::vector<ObjectEventSeen> events_ ABSL_GUARDED_BY(mu_);
 };
 
+// Holds a long operation on the server (its progress hook) at the first
+// Progress value at or above a threshold until the client's cancel has
+// reached the server. The client's progress object answers the cancel for
+// that very value, so the operation stops right after that item however
+// late the client reads its progress: cancel is asynchronous on the wire
+// (the server never waits for the client), and without the gate a loaded
+// machine lets the operation finish before the cancel arrives.
+class CancelGate {
+ public:
+  void HoldAt(ULONG value) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    hold_at_ = value;
+  }
+
+  // The hook (server's operation thread, under the store's lock).
+  void OnProgress(uint32_t value, const absl::Notification& cancelled)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!hold_at_.has_value() || value < *hold_at_ || held_at_) return;
+      held_at_ = value;
+    }
+    // A bound, not a synchronisation: the wait ends when the cancel arrives.
+    const bool arrived = cancelled.WaitForNotificationWithTimeout(kWait);
+    absl::MutexLock lock(&mu_);
+    cancel_arrived_ = arrived;
+  }
+
+  // The value the operation was held at, if it was.
+  std::optional<ULONG> held_at() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return held_at_;
+  }
+  bool cancel_arrived() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return cancel_arrived_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::optional<ULONG> hold_at_ ABSL_GUARDED_BY(mu_);
+  std::optional<ULONG> held_at_ ABSL_GUARDED_BY(mu_);
+  bool cancel_arrived_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 // --- The fixture: a server, a session and its MsgStore, and the server's
 // store for building trees and running twins directly.
 
 class OperationProgress : public ::testing::Test {
  protected:
   void SetUp() override {
-    f_ = OpenStoreFixture();
+    server::ServerOptions server_options;
+    server_options.operations.progress_hook =
+        [gate = gate_](uint32_t value, const absl::Notification& cancelled) {
+          gate->OnProgress(value, cancelled);
+        };
+    f_ = OpenStoreFixture({}, std::move(server_options));
     ASSERT_NE(f_.store, nullptr);
     store_ = f_.store.get();
     direct_ = f_.server->store();
@@ -443,6 +494,7 @@ class OperationProgress : public ::testing::Test {
 
     TestProgress progress;
     progress.CancelAtFraction(fraction);
+    gate_->HoldAt(*progress.cancel_at());
     SCODE warning = MAPI_E_CALL_FAILED;
     ASSERT_TRUE(store_
                     ->CopyMessages(src, ids, dst, move ? MESSAGE_MOVE : 0,
@@ -461,19 +513,24 @@ class OperationProgress : public ::testing::Test {
     EXPECT_EQ(calls.back().answer, MAPI_E_USER_CANCEL);
     EXPECT_TRUE(AllOn(progress.threads(), std::this_thread::get_id()));
 
+    // The server held the operation at the value the client answered, and
+    // the answer reached it.
+    EXPECT_EQ(gate_->held_at(), std::optional<ULONG>(calls.back().a));
+    EXPECT_TRUE(gate_->cancel_arrived());
+
     const size_t done =
         ExpectConsistent(src, dst, ids, move, warning, *dst_log, src_log.get());
-    // Items done when the cancel was answered stay done.
-    EXPECT_GE(done, calls.back().b);
-    if (fraction <= 0.5) {
-      EXPECT_EQ(warning, MAPI_W_PARTIAL_COMPLETION);
-      EXPECT_LT(done, static_cast<size_t>(kMessages));
-    }
+    // The operation stopped right after the item whose progress was
+    // answered: the items done then stay done, and no later one was done.
+    EXPECT_EQ(done, calls.back().b);
+    EXPECT_EQ(warning, MAPI_W_PARTIAL_COMPLETION);
+    EXPECT_LT(done, static_cast<size_t>(kMessages));
     std::printf("cancel at %.0f%% (%s): %zu of %d done, answered at item %u\n",
                 fraction * 100, move ? "move" : "copy", done, kMessages,
                 calls.back().b);
   }
 
+  const std::shared_ptr<CancelGate> gate_ = std::make_shared<CancelGate>();
   StoreFixture f_;
   MsgStore* store_ = nullptr;
   server::store::Store* direct_ = nullptr;

@@ -25,9 +25,10 @@ struct StoreFixture {
   std::unique_ptr<MsgStore> store;
 };
 
-inline StoreFixture OpenStoreFixture(SessionOptions options = {}) {
+inline StoreFixture OpenStoreFixture(
+    SessionOptions options = {}, server::ServerOptions server_options = {}) {
   StoreFixture f;
-  f.server = StartServer();
+  f.server = StartServer(std::move(server_options));
   auto session = Session::Open(f.server->target(), options);
   EXPECT_TRUE(session.ok()) << session.status();
   if (!session.ok()) return f;

@@ -86,6 +86,8 @@ class RecordingProgress : public BasicProgress {
     return out;
   }
   bool cancelled() const { return cancelled_; }
+  // The threshold CancelAtFraction set, if any.
+  std::optional<ULONG> cancel_at() const { return cancel_at_; }
 
  protected:
   SCODE OnProgress(ULONG value, ULONG count, ULONG total) override {
