@@ -26,6 +26,9 @@ struct DispatchCounters {
   std::atomic<uint64_t> dropped_notifications{0};
   std::atomic<uint64_t> delivered_notifications{0};
   std::atomic<uint64_t> delivered_batches{0};
+  // The arrival clock: every run of groups queued for a connection (and
+  // every server resync) takes the next tick, under that connection's lock.
+  std::atomic<uint64_t> tickets{0};
 
   static void Max(std::atomic<size_t>& hw, size_t value) {
     size_t seen = hw.load(std::memory_order_relaxed);
@@ -45,33 +48,80 @@ struct DispatchCounters {
   }
 };
 
-// One advise connection: its sink, its loop and its bounded queue. It is the
-// ReadySource its loop runs to drain the queue. Thread-safe.
-class DispatchConnection final : public ReadySource {
+class DispatchConnection;
+
+// The order in which one loop calls the sinks of one dispatcher: a FIFO of
+// turns, one per run of groups queued for a connection, in arrival order.
+// A turn delivers its connection's queue up to the run's ticket, so that
+// across the connections of one loop the sinks are called in the order the
+// groups arrived (the stream's sequence order), not only per connection:
+// what reaches a connection while its sink runs waits for its own turn,
+// behind what reached the other connections before it. It is the
+// ReadySource its loop runs. Thread-safe; bounded by the queues (at most one
+// turn per queued run or resync, consecutive turns of one connection
+// merged).
+class LoopTurns final : public ReadySource,
+                        public std::enable_shared_from_this<LoopTurns> {
+ public:
+  explicit LoopTurns(std::shared_ptr<LoopCore> loop) : loop_(std::move(loop)) {}
+
+  // Appends a turn for `connection` through `ticket` (merged into the last
+  // turn when that is `connection`'s) and schedules this on the loop. Never
+  // calls a sink.
+  void Add(std::shared_ptr<DispatchConnection> connection, uint64_t ticket)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Runs the turns in order. A turn whose connection is in a call further
+  // up this thread's stack (its sink ran a nested loop) stops the run there:
+  // the outer run goes on from that turn once the call returned.
+  void RunReady() override ABSL_LOCKS_EXCLUDED(mu_);
+
+  const std::shared_ptr<LoopCore>& loop() const { return loop_; }
+
+ private:
+  // Weak: a connection holds its loop's turns, and a removed connection
+  // (or one whose loop is gone) has nothing more to deliver.
+  struct Turn {
+    std::weak_ptr<DispatchConnection> connection;
+    uint64_t through = 0;
+  };
+
+  const std::shared_ptr<LoopCore> loop_;
+  absl::Mutex mu_;
+  std::deque<Turn> turns_ ABSL_GUARDED_BY(mu_);
+  bool scheduled_ ABSL_GUARDED_BY(mu_) = false;  // Listed on the loop.
+};
+
+// One advise connection: its sink, its loop's turns and its bounded queue.
+// Thread-safe.
+class DispatchConnection final {
  public:
   DispatchConnection(ConnectionId id, std::shared_ptr<AdviseSink> sink,
-                     std::shared_ptr<LoopCore> loop, bool table_target,
+                     std::shared_ptr<LoopTurns> turns, bool table_target,
                      const DispatcherOptions& options,
                      std::shared_ptr<DispatchCounters> counters)
       : id_(id),
         table_target_(table_target),
         max_notifications_(options.max_queued_notifications),
         max_bytes_(options.max_queued_bytes),
-        loop_(std::move(loop)),
+        turns_(std::move(turns)),
         counters_(std::move(counters)),
         sink_(std::move(sink)) {}
 
   // Queues `groups` (all for this connection, in order; moving their
   // deliveries out) under one lock, applying the overflow policy group by
-  // group. Returns true when the caller must schedule this connection's
-  // drain on loop() (at most one drain is ever pending).
-  bool EnqueueGroups(absl::Span<DeliveryGroup> groups)
+  // group. Returns the run's ticket when the caller must add a turn for it
+  // (turns()->Add), else 0.
+  uint64_t EnqueueGroups(absl::Span<DeliveryGroup> groups)
       ABSL_LOCKS_EXCLUDED(mu_) {
     // Destroyed after the lock is released. Made only when needed: a
     // default-constructed std::deque allocates.
     std::optional<std::deque<Pending>> discarded;
     absl::MutexLock lock(&mu_);
-    if (removed_) return false;
+    if (removed_) return 0;
+    const uint64_t ticket = NextTicket();
+    const bool was_lost = lost_;
+    bool queued = false;
     // The session-wide counters are updated once per call, with the net
     // change (and around a discard, so that their high water stays exact).
     size_t counted_notifications = queued_notifications_;
@@ -102,7 +152,8 @@ class DispatchConnection final : public ReadySource {
           std::max(high_water_notifications_, queued_notifications_);
       high_water_bytes_ = std::max(high_water_bytes_, queued_bytes_);
       queue_.push_back(
-          Pending{std::move(group.deliveries), group.bytes, false, {}});
+          Pending{std::move(group.deliveries), group.bytes, false, {}, ticket});
+      queued = true;
     }
     if (queued_notifications_ > counted_notifications) {
       counters_->AddQueued(queued_notifications_ - counted_notifications,
@@ -117,20 +168,23 @@ class DispatchConnection final : public ReadySource {
       counters_->dropped_notifications.fetch_add(dropped,
                                                  std::memory_order_relaxed);
     }
-    return !queue_.empty() || lost_ ? NeedScheduleLocked() : false;
+    // A turn delivers what this run queued, or the resync signal of an
+    // overflow it started (the overflow's later drops need no more turns).
+    return queued || (lost_ && !was_lost) ? ticket : 0;
   }
 
   // Same contract as Dispatcher::EnqueueResync; returns as EnqueueGroups.
-  bool EnqueueResync(std::string reason) ABSL_LOCKS_EXCLUDED(mu_) {
+  uint64_t EnqueueResync(std::string reason) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
-    if (removed_) return false;
+    if (removed_) return 0;
     // In overflow the pending lost_ signal already covers it. Two markers in
     // a row are one. Markers take no room in the bounds, and as every other
     // item holds at least one notification they are bounded as well.
-    if (overflow_ || (!queue_.empty() && queue_.back().resync)) return false;
-    if (queue_.empty() && lost_) return false;
-    queue_.push_back(Pending{{}, 0, true, std::move(reason)});
-    return NeedScheduleLocked();
+    if (overflow_ || (!queue_.empty() && queue_.back().resync)) return 0;
+    if (queue_.empty() && lost_) return 0;
+    const uint64_t ticket = NextTicket();
+    queue_.push_back(Pending{{}, 0, true, std::move(reason), ticket});
+    return ticket;
   }
 
   // The fence; see Dispatcher::Remove.
@@ -143,7 +197,7 @@ class DispatchConnection final : public ReadySource {
     DiscardQueueLocked(&discarded);
     // Sink calls run only on the loop's thread: there, a running call is
     // one this Remove is nested in, and waiting would deadlock.
-    if (!loop_->IsOwnerThread()) {
+    if (!loop()->IsOwnerThread()) {
       mu_.Await(absl::Condition(this, &DispatchConnection::IdleLocked));
     }
     if (in_call_ == 0) released = std::move(sink_);
@@ -151,65 +205,82 @@ class DispatchConnection final : public ReadySource {
     // `discarded` are destroyed.
   }
 
-  // The drain: delivers the queue in order, one OnNotify per batch, the
-  // resync signal first when notifications were lost.
-  void RunReady() override ABSL_LOCKS_EXCLUDED(mu_) {
+  // One turn: delivers the queue's items up to `through` (their tickets) in
+  // order, one OnNotify per batch, the resync signal first when
+  // notifications were lost. On the loop's thread only. False, delivering
+  // nothing, when this connection is in a call further up the stack (its
+  // sink ran a nested loop): the outer call comes first, and the caller
+  // runs this turn again after it.
+  bool RunTurn(uint64_t through) ABSL_LOCKS_EXCLUDED(mu_) {
     mu_.Lock();
-    scheduled_ = false;
-    // A drain nested in one of this connection's own calls (the sink ran a
-    // nested loop) leaves the batches to the outer drain: order first.
-    if (removed_ || draining_) {
+    if (removed_) {
       mu_.Unlock();
-      return;
+      return true;
+    }
+    if (draining_) {
+      mu_.Unlock();
+      return false;
     }
     draining_ = true;
-    // Only the drain (draining_) touches work_: swapped with the queue,
-    // emptied after, its storage kept for the next drain.
+    const bool lost = lost_;
+    std::string reason = std::move(lost_reason_);
+    lost_ = false;
+    lost_reason_.clear();
+    overflow_ = false;  // From here on, arrivals are live again.
+    // Only the drain (draining_) touches work_: filled from the queue,
+    // emptied after, its storage kept for the next turn.
     std::deque<Pending>& work = work_;
-    while (!removed_ && (lost_ || !queue_.empty())) {
-      const bool lost = lost_;
-      std::string reason = std::move(lost_reason_);
-      lost_ = false;
-      lost_reason_.clear();
-      overflow_ = false;  // From here on, arrivals are live again.
-      work.swap(queue_);
-      // Delivery counts go to the session-wide counters once per swap.
-      uint64_t delivered_notifications = 0;
-      const uint64_t calls_before = calls_;
-      counters_->SubQueued(queued_notifications_, queued_bytes_);
-      queued_notifications_ = 0;
-      queued_bytes_ = 0;
-      if (lost) {
+    size_t taken_notifications = 0;
+    size_t taken_bytes = 0;
+    if (!queue_.empty() && queue_.back().ticket <= through) {
+      work.swap(queue_);  // All of it (the common case).
+      taken_notifications = queued_notifications_;
+      taken_bytes = queued_bytes_;
+    } else {
+      while (!queue_.empty() && queue_.front().ticket <= through) {
+        taken_notifications += queue_.front().items.size();
+        taken_bytes += queue_.front().bytes;
+        work.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    counters_->SubQueued(taken_notifications, taken_bytes);
+    queued_notifications_ -= taken_notifications;
+    queued_bytes_ -= taken_bytes;
+    // Delivery counts go to the session-wide counters once per turn.
+    uint64_t delivered_notifications = 0;
+    const uint64_t calls_before = calls_;
+    if (lost) {
+      ++resyncs_;
+      counters_->resyncs_issued.fetch_add(1, std::memory_order_relaxed);
+      CallSinkLocked(
+          DeliveryList{Dispatcher::ResyncSignal(table_target_, reason)});
+    }
+    for (Pending& pending : work) {
+      if (removed_) break;  // The fence, re-checked before every call.
+      if (pending.resync) {
         ++resyncs_;
         counters_->resyncs_issued.fetch_add(1, std::memory_order_relaxed);
-        CallSinkLocked(
-            DeliveryList{Dispatcher::ResyncSignal(table_target_, reason)});
+        CallSinkLocked(DeliveryList{
+            Dispatcher::ResyncSignal(table_target_, pending.reason)});
+        continue;
       }
-      for (Pending& pending : work) {
-        if (removed_) break;  // The fence, re-checked before every call.
-        if (pending.resync) {
-          ++resyncs_;
-          counters_->resyncs_issued.fetch_add(1, std::memory_order_relaxed);
-          CallSinkLocked(DeliveryList{
-              Dispatcher::ResyncSignal(table_target_, pending.reason)});
-          continue;
-        }
-        delivered_ += pending.items.size();
-        delivered_notifications += pending.items.size();
-        CallSinkLocked(std::move(pending.items));
-      }
-      counters_->delivered_notifications.fetch_add(delivered_notifications,
-                                                   std::memory_order_relaxed);
-      counters_->delivered_batches.fetch_add(calls_ - calls_before,
-                                             std::memory_order_relaxed);
-      mu_.Unlock();
-      work.clear();  // What a Remove left undelivered, freed unlocked.
-      mu_.Lock();
+      delivered_ += pending.items.size();
+      delivered_notifications += pending.items.size();
+      CallSinkLocked(std::move(pending.items));
     }
+    counters_->delivered_notifications.fetch_add(delivered_notifications,
+                                                 std::memory_order_relaxed);
+    counters_->delivered_batches.fetch_add(calls_ - calls_before,
+                                           std::memory_order_relaxed);
+    mu_.Unlock();
+    work.clear();  // What a Remove left undelivered, freed unlocked.
+    mu_.Lock();
     draining_ = false;
     std::shared_ptr<AdviseSink> released;
     if (removed_ && in_call_ == 0) released = std::move(sink_);
     mu_.Unlock();
+    return true;
   }
 
   ConnectionStats stats() const ABSL_LOCKS_EXCLUDED(mu_) {
@@ -225,7 +296,8 @@ class DispatchConnection final : public ReadySource {
     return s;
   }
 
-  const std::shared_ptr<LoopCore>& loop() const { return loop_; }
+  const std::shared_ptr<LoopTurns>& turns() const { return turns_; }
+  const std::shared_ptr<LoopCore>& loop() const { return turns_->loop(); }
 
  private:
   // A batch, or (resync) the marker of a server-sent resync.
@@ -234,18 +306,15 @@ class DispatchConnection final : public ReadySource {
     size_t bytes = 0;
     bool resync = false;
     std::string reason;
+    uint64_t ticket = 0;  // When it arrived (DispatchCounters::tickets).
   };
+
+  uint64_t NextTicket() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return counters_->tickets.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
 
   bool IdleLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return in_call_ == 0;
-  }
-
-  // True when no drain is pending or running (a running drain re-checks the
-  // queue before it ends); marks one pending.
-  bool NeedScheduleLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (scheduled_ || draining_) return false;
-    scheduled_ = true;
-    return true;
   }
 
   void MarkLostLocked(std::string reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -281,7 +350,7 @@ class DispatchConnection final : public ReadySource {
   const bool table_target_;
   const size_t max_notifications_;
   const size_t max_bytes_;
-  const std::shared_ptr<LoopCore> loop_;
+  const std::shared_ptr<LoopTurns> turns_;
   const std::shared_ptr<DispatchCounters> counters_;
 
   mutable absl::Mutex mu_;
@@ -297,10 +366,9 @@ class DispatchConnection final : public ReadySource {
   std::string lost_reason_ ABSL_GUARDED_BY(mu_);
   // Dropping every arrival until the next drain starts.
   bool overflow_ ABSL_GUARDED_BY(mu_) = false;
-  bool scheduled_ ABSL_GUARDED_BY(mu_) = false;  // A drain is in the loop.
-  bool draining_ ABSL_GUARDED_BY(mu_) = false;   // A drain is running.
-  int in_call_ ABSL_GUARDED_BY(mu_) = 0;         // OnNotify calls running.
-  uint64_t calls_ ABSL_GUARDED_BY(mu_) = 0;      // OnNotify calls made.
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;  // A turn is running.
+  int in_call_ ABSL_GUARDED_BY(mu_) = 0;        // OnNotify calls running.
+  uint64_t calls_ ABSL_GUARDED_BY(mu_) = 0;     // OnNotify calls made.
   bool removed_ ABSL_GUARDED_BY(mu_) = false;
   size_t high_water_notifications_ ABSL_GUARDED_BY(mu_) = 0;
   size_t high_water_bytes_ ABSL_GUARDED_BY(mu_) = 0;
@@ -309,11 +377,53 @@ class DispatchConnection final : public ReadySource {
   uint64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+void LoopTurns::Add(std::shared_ptr<DispatchConnection> connection,
+                    uint64_t ticket) {
+  bool schedule = false;
+  {
+    absl::MutexLock lock(&mu_);
+    // Same connection: same control block (the turn's weak_ptr keeps it, so
+    // it is never reused for another connection).
+    if (!turns_.empty() && !turns_.back().connection.owner_before(connection) &&
+        !connection.owner_before(turns_.back().connection)) {
+      turns_.back().through = std::max(turns_.back().through, ticket);
+    } else {
+      turns_.push_back(Turn{std::move(connection), ticket});
+    }
+    if (!scheduled_) schedule = scheduled_ = true;
+  }
+  // Fails only once the loop is destroyed: its sinks are called no more, and
+  // the turns wait (bounded, as the queues) until the connections go.
+  if (schedule) loop_->Schedule(shared_from_this()).IgnoreError();
+}
+
+void LoopTurns::RunReady() {
+  mu_.Lock();
+  scheduled_ = false;
+  while (!turns_.empty()) {
+    // Taken out while it runs, so that Add never merges into a turn that is
+    // past the point where it reads its queue.
+    Turn turn = std::move(turns_.front());
+    turns_.pop_front();
+    mu_.Unlock();
+    std::shared_ptr<DispatchConnection> connection = turn.connection.lock();
+    if (connection != nullptr && !connection->RunTurn(turn.through)) {
+      mu_.Lock();
+      turns_.push_front(std::move(turn));
+      break;
+    }
+    connection.reset();  // Maybe the last reference: released unlocked.
+    mu_.Lock();
+  }
+  mu_.Unlock();
+}
+
 Dispatcher::Dispatcher(std::shared_ptr<LoopCore> default_loop,
                        DispatcherOptions options)
     : default_loop_(std::move(default_loop)),
       options_(options),
-      counters_(std::make_shared<DispatchCounters>()) {}
+      counters_(std::make_shared<DispatchCounters>()),
+      default_turns_(std::make_shared<LoopTurns>(default_loop_)) {}
 
 Dispatcher::~Dispatcher() {
   absl::flat_hash_map<ConnectionId, std::shared_ptr<DispatchConnection>> all;
@@ -339,13 +449,35 @@ absl::Status Dispatcher::Add(ConnectionId c, std::shared_ptr<AdviseSink> sink,
   if (loop->is_shut_down()) {
     return absl::FailedPreconditionError("the sink's MessageLoop is destroyed");
   }
-  auto connection = std::make_shared<DispatchConnection>(
-      c, std::move(sink), std::move(loop), table_target, options_, counters_);
   absl::MutexLock lock(&mu_);
-  if (!connections_.emplace(c, std::move(connection)).second) {
+  if (connections_.contains(c)) {
     return absl::AlreadyExistsError("connection number already advised");
   }
+  connections_.emplace(c, std::make_shared<DispatchConnection>(
+                              c, std::move(sink), TurnsForLocked(loop),
+                              table_target, options_, counters_));
   return absl::OkStatus();
+}
+
+std::shared_ptr<LoopTurns> Dispatcher::TurnsForLocked(
+    const std::shared_ptr<LoopCore>& loop) {
+  if (loop == default_loop_) return default_turns_;
+  // Forget the loops no connection uses any more.
+  for (auto it = wrapped_turns_.begin(); it != wrapped_turns_.end();) {
+    if (it->second.expired()) {
+      wrapped_turns_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  std::weak_ptr<LoopTurns>& known = wrapped_turns_[loop.get()];
+  std::shared_ptr<LoopTurns> turns = known.lock();
+  // A new loop may have the address of a destroyed one.
+  if (turns == nullptr || turns->loop() != loop) {
+    turns = std::make_shared<LoopTurns>(loop);
+    known = turns;
+  }
+  return turns;
 }
 
 void Dispatcher::Remove(ConnectionId c) {
@@ -362,7 +494,11 @@ void Dispatcher::Remove(ConnectionId c) {
 }
 
 void Dispatcher::Enqueue(absl::Span<DeliveryGroup> groups) {
-  absl::InlinedVector<std::shared_ptr<DispatchConnection>, 4> to_schedule;
+  struct Due {
+    std::shared_ptr<DispatchConnection> connection;
+    uint64_t ticket;
+  };
+  absl::InlinedVector<Due, 4> due;
   {
     absl::ReaderMutexLock lock(&mu_);
     // Consecutive groups of one connection (the operations of one wire
@@ -372,25 +508,28 @@ void Dispatcher::Enqueue(absl::Span<DeliveryGroup> groups) {
       size_t end = begin + 1;
       while (end < groups.size() && groups[end].connection == c) ++end;
       auto it = connections_.find(c);
-      if (it != connections_.end() &&  // Else unadvised: dropped.
-          it->second->EnqueueGroups(groups.subspan(begin, end - begin))) {
-        to_schedule.push_back(it->second);
+      if (it != connections_.end()) {  // Else unadvised: dropped.
+        const uint64_t ticket =
+            it->second->EnqueueGroups(groups.subspan(begin, end - begin));
+        if (ticket != 0) due.push_back(Due{it->second, ticket});
       }
       begin = end;
     }
   }
-  for (auto& connection : to_schedule) {
-    // Fails only when the loop is destroyed; the connection then keeps its
-    // (bounded) queue until it is removed.
-    connection->loop()->Schedule(connection).IgnoreError();
+  // In arrival order: the turns keep it across connections.
+  for (Due& d : due) {
+    LoopTurns* turns = d.connection->turns().get();
+    turns->Add(std::move(d.connection), d.ticket);
   }
 }
 
 void Dispatcher::EnqueueResync(ConnectionId c, std::string reason) {
   std::shared_ptr<DispatchConnection> connection = Find(c);
   if (connection == nullptr) return;
-  if (connection->EnqueueResync(std::move(reason))) {
-    connection->loop()->Schedule(connection).IgnoreError();  // As Enqueue.
+  const uint64_t ticket = connection->EnqueueResync(std::move(reason));
+  if (ticket != 0) {
+    LoopTurns* turns = connection->turns().get();
+    turns->Add(std::move(connection), ticket);
   }
 }
 

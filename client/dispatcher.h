@@ -24,6 +24,7 @@ namespace internal {
 
 class DispatchConnection;
 struct DispatchCounters;
+class LoopTurns;
 
 // Per-connection bounds of the client-side queue (DESIGN §2 rule 5).
 struct DispatcherOptions {
@@ -77,6 +78,13 @@ struct ConnectionStats {
 // loop it runs on, and a bounded queue of batches waiting for that loop.
 // Thread-safe. Never calls a sink while holding a lock, and calls sinks only
 // from the loops (never from Enqueue*'s caller).
+//
+// Order: per connection, batches are delivered in the order they were
+// queued; across the connections of one loop too (each loop runs a FIFO of
+// turns, one per run of batches queued for a connection), so that what a
+// connection receives while its sink runs does not overtake what other
+// connections received before it. A sink that runs a nested loop lets the
+// turns before its own next one run, and stops there.
 //
 // Overflow: when a connection's queue would exceed its bounds (its loop is
 // not pumped fast enough), its queued batches and every batch that arrives
@@ -143,16 +151,23 @@ class Dispatcher {
  private:
   std::shared_ptr<DispatchConnection> Find(ConnectionId c) const
       ABSL_LOCKS_EXCLUDED(mu_);
+  // The turns of `loop` (one per loop the connections use).
+  std::shared_ptr<LoopTurns> TurnsForLocked(
+      const std::shared_ptr<LoopCore>& loop) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Constant after construction.
   const std::shared_ptr<LoopCore> default_loop_;
   const DispatcherOptions options_;
   const std::shared_ptr<DispatchCounters> counters_;
+  const std::shared_ptr<LoopTurns> default_turns_;
 
   // The registry. Lock order: mu_ before any DispatchConnection::mu_.
   mutable absl::Mutex mu_;
   absl::flat_hash_map<ConnectionId, std::shared_ptr<DispatchConnection>>
       connections_ ABSL_GUARDED_BY(mu_);
+  // The turns of the wrapping threads' loops, while a connection uses them.
+  absl::flat_hash_map<LoopCore*, std::weak_ptr<LoopTurns>> wrapped_turns_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace internal

@@ -473,7 +473,11 @@ TEST_P(TableMirrorPropertyTest, MirrorsEqualQueryRowsAfterEveryOperation) {
       const std::vector<Row> mirrored = mirrors[v]->rows();
       ASSERT_EQ(mirrored, expected)
           << "seed " << seed << ", operation " << op << " (" << what
-          << "), view '" << specs[v].name << "'\nmirror:\n"
+          << "), view '" << specs[v].name << "'; the mirror's status "
+          << mirrors[v]->status() << ", sequence " << mirrors[v]->sequence()
+          << " (the server's " << server->hub()->last_sequence() << "), "
+          << mirrors[v]->loads() << " loads, "
+          << mirrors[v]->inconsistencies() << " inconsistencies\nmirror:\n"
           << Describe(mirrored) << "QueryRows:\n"
           << Describe(expected);
       ASSERT_TRUE(mirrors[v]->status().ok()) << mirrors[v]->status();

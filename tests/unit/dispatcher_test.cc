@@ -196,6 +196,93 @@ TEST(DispatcherTest, BatchesRunOnTheDefaultLoopInOrderOneCallPerBatch) {
   EXPECT_EQ(stats.resyncs_issued, 0u);
 }
 
+// Across the connections of one loop, sinks are called in the order the
+// groups were queued (the session's sequence order), also when a connection
+// is in the middle of a call when the next groups arrive: here connection 1's
+// sink is running (1: seq 1) when the reader queues 2: seq 2 and then 1: seq
+// 3. A drain that went on with what arrived for its own connection would
+// call 1 with seq 3 before 2 with seq 2.
+TEST(DispatcherTest, OrderAcrossConnectionsHoldsWhileOneIsInACall) {
+  NotificationThread thread;
+  Dispatcher d(thread.core(), {});
+  absl::Mutex mu;
+  std::vector<uint64_t> order;  // Sequences, in call order, both sinks.
+  auto record = [&](const NotificationBatch& batch) {
+    absl::MutexLock lock(&mu);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      order.push_back(batch.sequence(i));
+    }
+  };
+  auto one = std::make_shared<RecordingSink>();
+  auto two = std::make_shared<RecordingSink>();
+  bool first = true;  // The loop's thread only.
+  one->set_hook([&](const NotificationBatch& batch) {
+    record(batch);
+    if (!first) return;
+    first = false;
+    // As the reader would while this call runs: two more wire messages.
+    EnqueueOne(d, Group(2, 2, 1));
+    EnqueueOne(d, Group(1, 3, 1));
+  });
+  two->set_hook(record);
+  ASSERT_TRUE(d.Add(1, one, false).ok());
+  ASSERT_TRUE(d.Add(2, two, false).ok());
+  EnqueueOne(d, Group(1, 1, 1));
+  ASSERT_TRUE(one->WaitForNotifications(2));
+  ASSERT_TRUE(two->WaitForNotifications(1));
+  Flush(*thread.core());
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(order, (std::vector<uint64_t>{1, 2, 3}));
+}
+
+// A sink that runs a nested loop (here RunUntilIdle from inside OnNotify)
+// lets the other connections' earlier groups through, never its own later
+// ones nor anything queued after them: 1: seq 1 is in its call when 2: seq
+// 2, 1: seq 3 and 2: seq 4 arrive; the nested loop delivers seq 2 only, and
+// seq 3 then seq 4 follow once the call returned.
+TEST(DispatcherTest, NestedLoopInsideASinkKeepsTheOrder) {
+  NotificationThread thread;
+  Dispatcher d(thread.core(), {});
+  absl::Mutex mu;
+  std::vector<uint64_t> order;
+  std::vector<uint64_t> nested;  // What the nested loop delivered.
+  auto record = [&](const NotificationBatch& batch) {
+    absl::MutexLock lock(&mu);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      order.push_back(batch.sequence(i));
+    }
+  };
+  auto one = std::make_shared<RecordingSink>();
+  auto two = std::make_shared<RecordingSink>();
+  bool first = true;  // The loop's thread only.
+  one->set_hook([&](const NotificationBatch& batch) {
+    record(batch);
+    if (!first) return;
+    first = false;
+    EnqueueOne(d, Group(2, 2, 1));
+    EnqueueOne(d, Group(1, 3, 1));
+    EnqueueOne(d, Group(2, 4, 1));
+    size_t before;
+    {
+      absl::MutexLock lock(&mu);
+      before = order.size();
+    }
+    thread.core()->RunUntilIdle();
+    absl::MutexLock lock(&mu);
+    nested.assign(order.begin() + static_cast<long>(before), order.end());
+  });
+  two->set_hook(record);
+  ASSERT_TRUE(d.Add(1, one, false).ok());
+  ASSERT_TRUE(d.Add(2, two, false).ok());
+  EnqueueOne(d, Group(1, 1, 1));
+  ASSERT_TRUE(one->WaitForNotifications(2));
+  ASSERT_TRUE(two->WaitForNotifications(2));
+  Flush(*thread.core());
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(nested, (std::vector<uint64_t>{2}));
+  EXPECT_EQ(order, (std::vector<uint64_t>{1, 2, 3, 4}));
+}
+
 TEST(DispatcherTest, PerConnectionOrderUnderConcurrentEnqueuers) {
   NotificationThread default_thread;
   NotificationThread other_thread;

@@ -75,7 +75,10 @@ class NotificationBatch {
 // the session's threading model (or ThisThreadAdviseSink) names, never on a
 // gRPC thread, and never for a connection after Unadvise of it returned.
 // A sink may call any library function from OnNotify, including Advise and
-// Unadvise of its own connection.
+// Unadvise of its own connection. The sinks of one session that run on one
+// thread are called in the session's sequence order across their
+// connections: when OnNotify sees a notification, every earlier one of the
+// session for a sink on that thread has been delivered.
 class AdviseSink {
  public:
   virtual ~AdviseSink() = default;
