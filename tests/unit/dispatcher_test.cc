@@ -196,6 +196,56 @@ TEST(DispatcherTest, BatchesRunOnTheDefaultLoopInOrderOneCallPerBatch) {
   EXPECT_EQ(stats.resyncs_issued, 0u);
 }
 
+// Two connections (1 and 2) on one notification thread, whose sinks record
+// the sequences they get in one list, in call order. Connection 1's first
+// call runs `first_call` (on the loop's thread) after recording.
+class TwoConnections {
+ public:
+  explicit TwoConnections(std::function<void()> first_call)
+      : d_(thread_.core(), {}), first_call_(std::move(first_call)) {
+    one_->set_hook([this](const NotificationBatch& batch) {
+      Record(batch);
+      if (first_call_) std::exchange(first_call_, nullptr)();
+    });
+    two_->set_hook([this](const NotificationBatch& batch) { Record(batch); });
+    EXPECT_TRUE(d_.Add(1, one_, false).ok());
+    EXPECT_TRUE(d_.Add(2, two_, false).ok());
+  }
+
+  Dispatcher& dispatcher() { return d_; }
+  LoopCore& loop() { return *thread_.core(); }
+
+  // Queues 1: seq 1, waits until sink 1 has `n1` and sink 2 `n2`
+  // notifications and the loop is idle, and returns the order.
+  std::vector<uint64_t> Run(size_t n1, size_t n2) {
+    EnqueueOne(d_, Group(1, 1, 1));
+    EXPECT_TRUE(one_->WaitForNotifications(n1));
+    EXPECT_TRUE(two_->WaitForNotifications(n2));
+    Flush(*thread_.core());
+    return order();
+  }
+  std::vector<uint64_t> order() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return order_;
+  }
+
+ private:
+  void Record(const NotificationBatch& batch) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      order_.push_back(batch.sequence(i));
+    }
+  }
+
+  NotificationThread thread_;
+  Dispatcher d_;
+  std::function<void()> first_call_;  // The loop's thread only.
+  const std::shared_ptr<RecordingSink> one_ = std::make_shared<RecordingSink>();
+  const std::shared_ptr<RecordingSink> two_ = std::make_shared<RecordingSink>();
+  absl::Mutex mu_;
+  std::vector<uint64_t> order_ ABSL_GUARDED_BY(mu_);
+};
+
 // Across the connections of one loop, sinks are called in the order the
 // groups were queued (the session's sequence order), also when a connection
 // is in the middle of a call when the next groups arrive: here connection 1's
@@ -203,36 +253,14 @@ TEST(DispatcherTest, BatchesRunOnTheDefaultLoopInOrderOneCallPerBatch) {
 // 3. A drain that went on with what arrived for its own connection would
 // call 1 with seq 3 before 2 with seq 2.
 TEST(DispatcherTest, OrderAcrossConnectionsHoldsWhileOneIsInACall) {
-  NotificationThread thread;
-  Dispatcher d(thread.core(), {});
-  absl::Mutex mu;
-  std::vector<uint64_t> order;  // Sequences, in call order, both sinks.
-  auto record = [&](const NotificationBatch& batch) {
-    absl::MutexLock lock(&mu);
-    for (size_t i = 0; i < batch.size(); ++i) {
-      order.push_back(batch.sequence(i));
-    }
-  };
-  auto one = std::make_shared<RecordingSink>();
-  auto two = std::make_shared<RecordingSink>();
-  bool first = true;  // The loop's thread only.
-  one->set_hook([&](const NotificationBatch& batch) {
-    record(batch);
-    if (!first) return;
-    first = false;
+  TwoConnections* c = nullptr;
+  TwoConnections two([&c] {
     // As the reader would while this call runs: two more wire messages.
-    EnqueueOne(d, Group(2, 2, 1));
-    EnqueueOne(d, Group(1, 3, 1));
+    EnqueueOne(c->dispatcher(), Group(2, 2, 1));
+    EnqueueOne(c->dispatcher(), Group(1, 3, 1));
   });
-  two->set_hook(record);
-  ASSERT_TRUE(d.Add(1, one, false).ok());
-  ASSERT_TRUE(d.Add(2, two, false).ok());
-  EnqueueOne(d, Group(1, 1, 1));
-  ASSERT_TRUE(one->WaitForNotifications(2));
-  ASSERT_TRUE(two->WaitForNotifications(1));
-  Flush(*thread.core());
-  absl::MutexLock lock(&mu);
-  EXPECT_EQ(order, (std::vector<uint64_t>{1, 2, 3}));
+  c = &two;
+  EXPECT_EQ(two.Run(2, 1), (std::vector<uint64_t>{1, 2, 3}));
 }
 
 // A sink that runs a nested loop (here RunUntilIdle from inside OnNotify)
@@ -241,46 +269,20 @@ TEST(DispatcherTest, OrderAcrossConnectionsHoldsWhileOneIsInACall) {
 // 2, 1: seq 3 and 2: seq 4 arrive; the nested loop delivers seq 2 only, and
 // seq 3 then seq 4 follow once the call returned.
 TEST(DispatcherTest, NestedLoopInsideASinkKeepsTheOrder) {
-  NotificationThread thread;
-  Dispatcher d(thread.core(), {});
-  absl::Mutex mu;
-  std::vector<uint64_t> order;
+  TwoConnections* c = nullptr;
   std::vector<uint64_t> nested;  // What the nested loop delivered.
-  auto record = [&](const NotificationBatch& batch) {
-    absl::MutexLock lock(&mu);
-    for (size_t i = 0; i < batch.size(); ++i) {
-      order.push_back(batch.sequence(i));
-    }
-  };
-  auto one = std::make_shared<RecordingSink>();
-  auto two = std::make_shared<RecordingSink>();
-  bool first = true;  // The loop's thread only.
-  one->set_hook([&](const NotificationBatch& batch) {
-    record(batch);
-    if (!first) return;
-    first = false;
-    EnqueueOne(d, Group(2, 2, 1));
-    EnqueueOne(d, Group(1, 3, 1));
-    EnqueueOne(d, Group(2, 4, 1));
-    size_t before;
-    {
-      absl::MutexLock lock(&mu);
-      before = order.size();
-    }
-    thread.core()->RunUntilIdle();
-    absl::MutexLock lock(&mu);
-    nested.assign(order.begin() + static_cast<long>(before), order.end());
+  TwoConnections two([&c, &nested] {
+    EnqueueOne(c->dispatcher(), Group(2, 2, 1));
+    EnqueueOne(c->dispatcher(), Group(1, 3, 1));
+    EnqueueOne(c->dispatcher(), Group(2, 4, 1));
+    const size_t before = c->order().size();
+    c->loop().RunUntilIdle();
+    const std::vector<uint64_t> after = c->order();
+    nested.assign(after.begin() + static_cast<long>(before), after.end());
   });
-  two->set_hook(record);
-  ASSERT_TRUE(d.Add(1, one, false).ok());
-  ASSERT_TRUE(d.Add(2, two, false).ok());
-  EnqueueOne(d, Group(1, 1, 1));
-  ASSERT_TRUE(one->WaitForNotifications(2));
-  ASSERT_TRUE(two->WaitForNotifications(2));
-  Flush(*thread.core());
-  absl::MutexLock lock(&mu);
+  c = &two;
+  EXPECT_EQ(two.Run(2, 2), (std::vector<uint64_t>{1, 2, 3, 4}));
   EXPECT_EQ(nested, (std::vector<uint64_t>{2}));
-  EXPECT_EQ(order, (std::vector<uint64_t>{1, 2, 3, 4}));
 }
 
 TEST(DispatcherTest, PerConnectionOrderUnderConcurrentEnqueuers) {
