@@ -476,8 +476,8 @@ TEST_P(TableMirrorPropertyTest, MirrorsEqualQueryRowsAfterEveryOperation) {
           << "), view '" << specs[v].name << "'; the mirror's status "
           << mirrors[v]->status() << ", sequence " << mirrors[v]->sequence()
           << " (the server's " << server->hub()->last_sequence() << "), "
-          << mirrors[v]->loads() << " loads, "
-          << mirrors[v]->inconsistencies() << " inconsistencies\nmirror:\n"
+          << mirrors[v]->loads() << " loads, " << mirrors[v]->inconsistencies()
+          << " inconsistencies\nmirror:\n"
           << Describe(mirrored) << "QueryRows:\n"
           << Describe(expected);
       ASSERT_TRUE(mirrors[v]->status().ok()) << mirrors[v]->status();
