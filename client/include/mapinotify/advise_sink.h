@@ -76,9 +76,11 @@ class NotificationBatch {
 // gRPC thread, and never for a connection after Unadvise of it returned.
 // A sink may call any library function from OnNotify, including Advise and
 // Unadvise of its own connection. The sinks of one session that run on one
-// thread are called in the session's sequence order across their
-// connections: when OnNotify sees a notification, every earlier one of the
-// session for a sink on that thread has been delivered.
+// thread are called in the order the notifications arrive on the session's
+// stream, across their connections: the server's sequence order, so when
+// OnNotify sees a notification every earlier one of the session for a sink
+// on that thread has been delivered. The exception is the replay after a
+// reconnection, which the server sends connection by connection.
 class AdviseSink {
  public:
   virtual ~AdviseSink() = default;
