@@ -131,7 +131,7 @@ class DispatchConnection final {
       const size_t n = group.deliveries.size();
       if (n == 0) continue;
       if (overflow_) {
-        dropped += n;  // The drain that ends the overflow is pending.
+        dropped += n;  // The turn that ends the overflow is pending.
         continue;
       }
       if (queued_notifications_ + n > max_notifications_ ||
@@ -227,7 +227,7 @@ class DispatchConnection final {
     lost_ = false;
     lost_reason_.clear();
     overflow_ = false;  // From here on, arrivals are live again.
-    // Only the drain (draining_) touches work_: filled from the queue,
+    // Only the running turn (draining_) touches work_: filled from the queue,
     // emptied after, its storage kept for the next turn.
     std::deque<Pending>& work = work_;
     size_t taken_notifications = 0;
@@ -357,14 +357,14 @@ class DispatchConnection final {
   // Released once removed and no call runs.
   std::shared_ptr<AdviseSink> sink_ ABSL_GUARDED_BY(mu_);
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
-  // The drain's batches; see RunReady.
+  // The running turn's batches; see RunTurn.
   std::deque<Pending> work_;
   size_t queued_notifications_ ABSL_GUARDED_BY(mu_) = 0;
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  // Notifications were lost: the next drain delivers the resync first.
+  // Notifications were lost: the next turn delivers the resync first.
   bool lost_ ABSL_GUARDED_BY(mu_) = false;
   std::string lost_reason_ ABSL_GUARDED_BY(mu_);
-  // Dropping every arrival until the next drain starts.
+  // Dropping every arrival until the next turn starts.
   bool overflow_ ABSL_GUARDED_BY(mu_) = false;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;  // A turn is running.
   int in_call_ ABSL_GUARDED_BY(mu_) = 0;        // OnNotify calls running.

@@ -88,7 +88,7 @@ struct ConnectionStats {
 //
 // Overflow: when a connection's queue would exceed its bounds (its loop is
 // not pumped fast enough), its queued batches and every batch that arrives
-// until its loop drains are dropped; the drain then first delivers the
+// until its next turn runs are dropped; that turn first delivers the
 // resync signal (sequence 0): fnevCriticalError with
 // ErrorNotification::scode = MAPI_E_NOTIFICATIONS_LOST for a non-table
 // target, a TableNotification with TABLE_RELOAD for a table target, whatever
@@ -124,8 +124,9 @@ class Dispatcher {
   void Remove(ConnectionId c) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Queues the groups of one incoming wire message (moving their
-  // deliveries out) and schedules a drain on each affected connection's loop
-  // when its queue goes from empty to non-empty. Never blocks on application
+  // deliveries out) and adds, in order, a turn for each run of consecutive
+  // groups of one connection to its loop's turns, scheduled when they were
+  // idle (see "Order" above). Never blocks on application
   // code and never calls it; takes the registry lock once and a
   // connection's lock once per run of consecutive groups for it. Groups for
   // unknown or removed connections, and empty groups, are dropped silently.
