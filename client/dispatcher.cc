@@ -68,8 +68,8 @@ class LoopTurns final : public ReadySource,
   // Appends a turn for `connection` through `ticket` (merged into the last
   // turn when that is `connection`'s) and schedules this on the loop. Never
   // calls a sink.
-  void Add(std::shared_ptr<DispatchConnection> connection, uint64_t ticket)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  void Add(const std::shared_ptr<DispatchConnection>& connection,
+           uint64_t ticket) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Runs the turns in order. A turn whose connection is in a call further
   // up this thread's stack (its sink ran a nested loop) stops the run there:
@@ -377,7 +377,7 @@ class DispatchConnection final {
   uint64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-void LoopTurns::Add(std::shared_ptr<DispatchConnection> connection,
+void LoopTurns::Add(const std::shared_ptr<DispatchConnection>& connection,
                     uint64_t ticket) {
   bool schedule = false;
   {
@@ -388,7 +388,7 @@ void LoopTurns::Add(std::shared_ptr<DispatchConnection> connection,
         !connection.owner_before(turns_.back().connection)) {
       turns_.back().through = std::max(turns_.back().through, ticket);
     } else {
-      turns_.push_back(Turn{std::move(connection), ticket});
+      turns_.push_back(Turn{connection, ticket});
     }
     if (!scheduled_) schedule = scheduled_ = true;
   }
@@ -517,20 +517,14 @@ void Dispatcher::Enqueue(absl::Span<DeliveryGroup> groups) {
     }
   }
   // In arrival order: the turns keep it across connections.
-  for (Due& d : due) {
-    LoopTurns* turns = d.connection->turns().get();
-    turns->Add(std::move(d.connection), d.ticket);
-  }
+  for (const Due& d : due) d.connection->turns()->Add(d.connection, d.ticket);
 }
 
 void Dispatcher::EnqueueResync(ConnectionId c, std::string reason) {
   std::shared_ptr<DispatchConnection> connection = Find(c);
   if (connection == nullptr) return;
   const uint64_t ticket = connection->EnqueueResync(std::move(reason));
-  if (ticket != 0) {
-    LoopTurns* turns = connection->turns().get();
-    turns->Add(std::move(connection), ticket);
-  }
+  if (ticket != 0) connection->turns()->Add(connection, ticket);
 }
 
 std::shared_ptr<DispatchConnection> Dispatcher::Find(ConnectionId c) const {
